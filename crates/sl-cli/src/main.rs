@@ -1,0 +1,68 @@
+//! `streetlight`: the command-line edge. It parses arguments, calls `sl-engine`, and
+//! renders results as text or JSON. No analytics or storage logic lives here.
+
+mod commands;
+mod output;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Streetlight: place-based crime analysis from open data, on one laptop.
+///
+/// A typical first session:
+///
+///   streetlight ingest --db city.db --profile philadelphia-ppd data/philadelphia-ppd/raw/*.csv.zst
+///   streetlight quality --db city.db --dataset philadelphia-ppd
+///   streetlight export --db city.db --dataset philadelphia-ppd --output events.gpkg
+#[derive(Debug, Parser)]
+#[command(name = "streetlight", version, about, long_about, max_term_width = 100)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Load raw portal files into the store with a source profile.
+    ///
+    /// Every row ends up in exactly one place: an event, the quarantine (with a reason
+    /// code), the duplicates, or the retractions. Loading the same file again changes
+    /// nothing; an interrupted load resumes where its last committed batch ended.
+    Ingest(commands::IngestArgs),
+    /// Print a dataset's data-quality report.
+    Quality(commands::QualityArgs),
+    /// List datasets in the store with their provenance.
+    Datasets(commands::DatasetsArgs),
+    /// Write events as CSV, GeoJSON or GeoPackage (opens in QGIS and ArcGIS).
+    Export(commands::ExportArgs),
+    /// Check the store's integrity (SQLite's own check plus Streetlight's invariants).
+    Check(commands::CheckArgs),
+}
+
+/// The store file, shared by every command.
+#[derive(Debug, Clone, clap::Args)]
+pub struct DbArg {
+    /// SQLite database file (created if missing).
+    #[arg(long, env = "STREETLIGHT_DB", default_value = "streetlight.db")]
+    pub db: PathBuf,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Ingest(a) => commands::ingest(a),
+        Command::Quality(a) => commands::quality(a),
+        Command::Datasets(a) => commands::datasets(a),
+        Command::Export(a) => commands::export(a),
+        Command::Check(a) => commands::check(a),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}

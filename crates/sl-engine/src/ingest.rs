@@ -1,0 +1,618 @@
+//! Ingest: files → normalised rows → classified against the store → atomic batches.
+//!
+//! # Pipeline
+//! A reader thread decompresses and splits CSV rows; the calling thread normalises
+//! each chunk in parallel (rayon) and classifies rows in file order against the
+//! dataset's stored keys (new, revision, duplicate, unchanged); a writer thread commits
+//! batches. A batch is acknowledged (progress reported) only after its commit.
+//!
+//! # Crash safety
+//! Each batch commits the file's row counter in the same transaction as its rows, so
+//! after a crash the store holds whole batches and says how many rows of the file it
+//! has. The next run skips those rows and continues; the stored keys make the
+//! continuation classify exactly as an uninterrupted run would.
+//!
+//! # Idempotence
+//! A file is known by its SHA-256 and the profile's SHA-256. Loading a file that is
+//! already complete changes nothing and reports the stored counts.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+use crossbeam_channel::bounded;
+use rayon::prelude::*;
+use sl_ingest::boundary::Boundary;
+use sl_ingest::crs::Reprojector;
+use sl_ingest::{Context, Format, Layout, Normalised, Profile, Rejection, Retraction, RowOutcome, Table};
+use sl_store::{
+    Batch, DatasetId, DatasetSpec, EventWrite, QuarantineWrite, RetractionWrite, SourceFile,
+    SourceId, Store, StoredKey,
+};
+use sl_types::{HarmTable, ReasonCode, Timestamp};
+use xxhash_rust::xxh3::xxh3_64;
+
+use crate::{EngineError, Result};
+
+/// Rows read per chunk handed to the parallel normaliser.
+const CHUNK_ROWS: usize = 16_384;
+
+/// What to ingest and how.
+#[derive(Debug, Clone)]
+pub struct IngestOptions {
+    pub files: Vec<PathBuf>,
+    /// Rows per committed batch.
+    pub batch_rows: usize,
+    /// "Now" for the future-date check (defaults to the wall clock).
+    pub now: Option<Timestamp>,
+    pub harm: HarmTable,
+    /// Replaces the profile's boundary file.
+    pub boundary: Option<PathBuf>,
+    /// Stop (as if killed) after committing this many batches; for crash tests.
+    pub stop_after_batches: Option<u64>,
+}
+
+impl IngestOptions {
+    /// Defaults for the given files.
+    pub fn new(files: Vec<PathBuf>) -> Self {
+        Self {
+            files,
+            batch_rows: 50_000,
+            now: None,
+            harm: HarmTable::default(),
+            boundary: None,
+            stop_after_batches: None,
+        }
+    }
+}
+
+/// Progress notices for the edge to render.
+#[derive(Debug, Clone)]
+pub enum Progress {
+    FileStarted { file: String, index: usize, of: usize, resume_from: u64 },
+    RowsCommitted { file: String, rows: u64 },
+    FileSkipped { file: String },
+    FileFinished { file: String, rows: u64 },
+    Reconciling { dataset: String },
+}
+
+/// Outcome counts; `rows_read = accepted + quarantined + duplicates + retracted`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub rows_read: u64,
+    /// Rows that are (or confirm) stored events: inserted + updated + unchanged.
+    pub accepted: u64,
+    pub inserted: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+    pub duplicates: u64,
+    /// Retraction rows matched to their original.
+    pub retracted: u64,
+    /// Quarantined rows by reason code (unmatched retractions included, duplicates not).
+    pub quarantined: BTreeMap<String, u64>,
+}
+
+impl Counts {
+    /// Total quarantined rows.
+    pub fn quarantined_total(&self) -> u64 {
+        self.quarantined.values().sum()
+    }
+
+    fn add(&mut self, o: &Counts) {
+        self.rows_read += o.rows_read;
+        self.accepted += o.accepted;
+        self.inserted += o.inserted;
+        self.updated += o.updated;
+        self.unchanged += o.unchanged;
+        self.duplicates += o.duplicates;
+        self.retracted += o.retracted;
+        for (k, v) in &o.quarantined {
+            *self.quarantined.entry(k.clone()).or_default() += v;
+        }
+    }
+
+    /// Whether every row is accounted for.
+    pub fn balanced(&self) -> bool {
+        self.rows_read == self.accepted + self.quarantined_total() + self.duplicates + self.retracted
+    }
+}
+
+/// One file's result.
+#[derive(Debug, Clone)]
+pub struct FileReport {
+    pub path: String,
+    pub dataset: String,
+    pub sha256: String,
+    /// The file was already fully loaded with this profile; nothing was written.
+    pub already_loaded: bool,
+    /// Rows skipped because an interrupted earlier run had committed them.
+    pub resumed_from: u64,
+    pub counts: Counts,
+    source: SourceId,
+}
+
+/// The result of an ingest run.
+#[derive(Debug, Clone)]
+pub struct IngestReport {
+    pub profile: String,
+    pub files: Vec<FileReport>,
+    pub totals: Counts,
+    /// True when the run stopped early on request (crash tests).
+    pub interrupted: bool,
+}
+
+/// Loads files with a profile into the store.
+pub fn ingest<S: Store + Send>(
+    store: &mut S,
+    profile: &Profile,
+    opts: &IngestOptions,
+    progress: &(dyn Fn(Progress) + Sync),
+) -> Result<IngestReport> {
+    if opts.files.is_empty() {
+        return Err(EngineError::Invalid(
+            "no input files: give one or more CSV, GeoJSON or Parquet files".into(),
+        ));
+    }
+    for f in &opts.files {
+        if !f.is_file() {
+            return Err(EngineError::Invalid(format!(
+                "{} does not exist or is not a file",
+                f.display()
+            )));
+        }
+    }
+    let now = opts.now.unwrap_or_else(|| Timestamp(jiff::Timestamp::now().as_second()));
+    let ctx = build_context(profile, opts, now)?;
+    let profile_sha = sl_ingest::source::sha256_bytes(profile.text.as_bytes());
+    let profile_name = profile
+        .origin
+        .as_ref()
+        .and_then(|p| p.file_stem())
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| profile.dataset.name.clone());
+
+    let mut datasets: HashMap<String, (DatasetId, KeyMap)> = HashMap::new();
+    let mut reports = Vec::new();
+    let mut batches_done = 0u64;
+    let mut interrupted = false;
+    for (index, path) in opts.files.iter().enumerate() {
+        let file_name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let dataset_name = profile.dataset_for(&file_name).to_string();
+        if !datasets.contains_key(&dataset_name) {
+            let id = store.upsert_dataset(&DatasetSpec {
+                name: dataset_name.clone(),
+                title: profile.dataset.title.clone(),
+                kind: profile.dataset.kind.clone(),
+                time_zone: profile.dataset.time_zone.clone(),
+                local_crs: profile.dataset.local_crs.clone(),
+                profile_name: profile_name.clone(),
+                profile_sha256: profile_sha.clone(),
+                profile_text: profile.text.clone(),
+                provenance: profile.dataset.provenance.clone(),
+                harm_source: opts.harm.source.clone(),
+            })?;
+            let keys = KeyMap::from_stored(store.load_keys(id)?, &store.sources(id)?);
+            datasets.insert(dataset_name.clone(), (id, keys));
+        }
+        let io_err = |source| EngineError::Io {
+            path: path.display().to_string(),
+            source,
+        };
+        let sha256 = sl_ingest::source::sha256_file(path).map_err(io_err)?;
+        let size_bytes = std::fs::metadata(path).map_err(io_err)?.len();
+        let (dataset_id, keys) = datasets.get_mut(&dataset_name).expect("inserted above");
+        let state = store.open_source(
+            *dataset_id,
+            &SourceFile {
+                file_name: file_name.clone(),
+                file_path: path.display().to_string(),
+                sha256: sha256.clone(),
+                size_bytes,
+                profile_sha256: profile_sha.clone(),
+            },
+        )?;
+        let report = FileReport {
+            path: path.display().to_string(),
+            dataset: dataset_name.clone(),
+            sha256,
+            already_loaded: state.complete,
+            resumed_from: if state.complete { 0 } else { state.rows_committed },
+            counts: Counts::default(),
+            source: state.id,
+        };
+        if state.complete {
+            progress(Progress::FileSkipped { file: file_name.clone() });
+        } else {
+            progress(Progress::FileStarted {
+                file: file_name.clone(),
+                index,
+                of: opts.files.len(),
+                resume_from: state.rows_committed,
+            });
+            let budget = opts.stop_after_batches.map(|n| n.saturating_sub(batches_done));
+            let outcome = load_file(
+                store,
+                profile,
+                &ctx,
+                path,
+                &file_name,
+                &report.sha256,
+                *dataset_id,
+                state.id,
+                state.rows_committed,
+                keys,
+                opts.batch_rows.max(1),
+                budget,
+                progress,
+            )?;
+            batches_done += outcome.batches;
+            if outcome.stopped {
+                interrupted = true;
+                reports.push(report);
+                break;
+            }
+            store.finish_source(state.id)?;
+            progress(Progress::FileFinished { file: file_name.clone(), rows: outcome.rows });
+        }
+        reports.push(report);
+    }
+    // Retractions are matched over the whole dataset once its files are in.
+    let mut totals = Counts::default();
+    if !interrupted {
+        for (name, (id, _)) in &datasets {
+            progress(Progress::Reconciling { dataset: name.clone() });
+            store.reconcile_retractions(*id)?;
+        }
+    }
+    for r in &mut reports {
+        r.counts = counts_of(store, r.source)?;
+        totals.add(&r.counts);
+    }
+    Ok(IngestReport {
+        profile: profile_name,
+        files: reports,
+        totals,
+        interrupted,
+    })
+}
+
+fn counts_of<S: Store>(store: &S, source: SourceId) -> Result<Counts> {
+    let sc = store.source_counts(source)?;
+    let mut c = Counts {
+        rows_read: sc.rows_committed,
+        inserted: sc.inserted,
+        updated: sc.updated,
+        unchanged: sc.unchanged,
+        accepted: sc.inserted + sc.updated + sc.unchanged,
+        retracted: sc.retracted,
+        ..Counts::default()
+    };
+    for (reason, n) in sc.reasons {
+        if reason == ReasonCode::Duplicate.as_str() {
+            c.duplicates += n;
+        } else {
+            *c.quarantined.entry(reason).or_default() += n;
+        }
+    }
+    if sc.retraction_orphans > 0 {
+        *c.quarantined
+            .entry(ReasonCode::RetractionWithoutOriginal.as_str().to_string())
+            .or_default() += sc.retraction_orphans;
+    }
+    Ok(c)
+}
+
+/// Resolves the time zone, reprojection and jurisdiction once per run.
+fn build_context(profile: &Profile, opts: &IngestOptions, now: Timestamp) -> Result<Context> {
+    let tz = jiff::tz::TimeZone::get(&profile.dataset.time_zone)
+        .map_err(|e| EngineError::Invalid(format!("time zone: {e}")))?;
+    let reprojector = match &profile.location {
+        Some(loc) => Some(Reprojector::new(&loc.crs, &profile.dataset.local_crs)?),
+        None => None,
+    };
+    let boundary_path = match (&opts.boundary, &profile.jurisdiction.boundary) {
+        (Some(p), _) => Some(p.clone()),
+        (None, Some(rel)) => Some(find_boundary(rel, &opts.files, profile.origin.as_deref())?),
+        (None, None) => None,
+    };
+    let boundary = match boundary_path {
+        Some(p) => Some(Boundary::read(&p, profile.jurisdiction.boundary_crs.as_deref())?.index()),
+        None => None,
+    };
+    Ok(Context {
+        tz,
+        reprojector,
+        bbox: profile.jurisdiction.bbox,
+        boundary,
+        now,
+        harm: opts.harm.clone(),
+    })
+}
+
+/// Looks for a boundary path relative to each input's folder and its parents, then the
+/// profile's folder and its parents.
+fn find_boundary(rel: &str, inputs: &[PathBuf], profile: Option<&Path>) -> Result<PathBuf> {
+    let direct = Path::new(rel);
+    if direct.is_absolute() {
+        return if direct.is_file() {
+            Ok(direct.to_path_buf())
+        } else {
+            Err(EngineError::Invalid(format!("boundary file {rel} does not exist")))
+        };
+    }
+    let mut starts: Vec<PathBuf> = inputs
+        .iter()
+        .filter_map(|p| p.parent().map(Path::to_path_buf))
+        .collect();
+    if let Some(p) = profile.and_then(Path::parent) {
+        starts.push(p.to_path_buf());
+    }
+    let mut tried = Vec::new();
+    for start in starts {
+        let mut dir = Some(start.as_path());
+        for _ in 0..4 {
+            let Some(d) = dir else { break };
+            let candidate = d.join(rel);
+            if candidate.is_file() {
+                return Ok(candidate);
+            }
+            if tried.len() < 8 {
+                tried.push(candidate.display().to_string());
+            }
+            dir = d.parent();
+        }
+    }
+    Err(EngineError::Invalid(format!(
+        "the profile's boundary file `{rel}` was not found (looked in {}); pass --boundary FILE or remove jurisdiction.boundary from the profile",
+        tried.join(", ")
+    )))
+}
+
+/// Where a stored event's current version came from: the file's content (so a file
+/// re-read under a revised profile is recognised as itself) and the source entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Origin {
+    file: u64,
+    source: SourceId,
+    row: u64,
+}
+
+/// Stored keys of one dataset, updated as rows are classified.
+#[derive(Debug, Default)]
+pub(crate) struct KeyMap {
+    map: HashMap<u64, (u64, Origin)>,
+}
+
+impl KeyMap {
+    fn from_stored(keys: Vec<StoredKey>, sources: &[sl_store::SourceInfo]) -> Self {
+        let file_of: HashMap<SourceId, u64> =
+            sources.iter().map(|s| (s.id, xxh3_64(s.sha256.as_bytes()))).collect();
+        let mut map = HashMap::with_capacity(keys.len() * 2);
+        for k in keys {
+            let origin = Origin {
+                file: file_of.get(&k.origin_source).copied().unwrap_or(0),
+                source: k.origin_source,
+                row: k.origin_row,
+            };
+            map.insert(k.key_hash, (k.content_hash, origin));
+        }
+        Self { map }
+    }
+}
+
+/// The classification of an event row against stored keys.
+enum Class {
+    Insert,
+    Update,
+    Unchanged,
+    Duplicate { of_source: SourceId, of_row: u64 },
+}
+
+struct OwnedBatch {
+    inserts: Vec<(Normalised, u64)>,
+    updates: Vec<(Normalised, u64)>,
+    quarantine: Vec<Rejection>,
+    duplicates: Vec<Rejection>,
+    retractions: Vec<Retraction>,
+    unchanged: u64,
+    rows_committed: u64,
+}
+
+impl OwnedBatch {
+    fn new() -> Self {
+        Self {
+            inserts: Vec::new(),
+            updates: Vec::new(),
+            quarantine: Vec::new(),
+            duplicates: Vec::new(),
+            retractions: Vec::new(),
+            unchanged: 0,
+            rows_committed: 0,
+        }
+    }
+}
+
+struct LoadOutcome {
+    rows: u64,
+    batches: u64,
+    stopped: bool,
+}
+
+#[expect(clippy::too_many_arguments, reason = "one private call site; a struct would only rename them")]
+fn load_file<S: Store + Send>(
+    store: &mut S,
+    profile: &Profile,
+    ctx: &Context,
+    path: &Path,
+    file_name: &str,
+    file_sha256: &str,
+    dataset: DatasetId,
+    source: SourceId,
+    resume_from: u64,
+    keys: &mut KeyMap,
+    batch_rows: usize,
+    batch_budget: Option<u64>,
+    progress: &(dyn Fn(Progress) + Sync),
+) -> Result<LoadOutcome> {
+    let mut table = Table::open(path, Format::from_path(path))?;
+    let layout = Layout::new(profile, table.header(), file_name)?;
+    table.skip(resume_from);
+    let file_hash = xxh3_64(file_sha256.as_bytes());
+
+    let (chunk_tx, chunk_rx) = bounded::<Vec<sl_ingest::RawRow>>(4);
+    let (batch_tx, batch_rx) = bounded::<OwnedBatch>(2);
+    let file_label = file_name.to_string();
+    std::thread::scope(|scope| -> Result<LoadOutcome> {
+        // Reader: decompression and CSV splitting.
+        let reader = std::thread::Builder::new().name("sl-read".into()).spawn_scoped(scope, move || {
+            loop {
+                let chunk = table.read_chunk(CHUNK_ROWS);
+                if chunk.is_empty() || chunk_tx.send(chunk).is_err() {
+                    break;
+                }
+            }
+        });
+        if let Err(e) = reader {
+            return Err(EngineError::Invalid(format!("cannot start the reader thread: {e}")));
+        }
+        // Writer: commits batches in order; a batch counts only once committed.
+        let writer = std::thread::Builder::new().name("sl-write".into()).spawn_scoped(scope, move || -> Result<(u64, u64, bool)> {
+            let mut batches = 0u64;
+            let mut rows = resume_from;
+            for b in batch_rx {
+                if batch_budget.is_some_and(|budget| batches >= budget) {
+                    return Ok((rows, batches, true));
+                }
+                let view = Batch {
+                    dataset,
+                    source,
+                    inserts: b.inserts.iter().map(|(n, k)| event_write(n, *k)).collect(),
+                    updates: b.updates.iter().map(|(n, k)| event_write(n, *k)).collect(),
+                    quarantine: b
+                        .quarantine
+                        .iter()
+                        .chain(b.duplicates.iter())
+                        .map(|r| QuarantineWrite {
+                            row: r.row,
+                            line: r.line,
+                            column: r.column.as_deref(),
+                            reason: r.reason,
+                            detail: &r.detail,
+                            raw: &r.raw,
+                        })
+                        .collect(),
+                    retractions: b
+                        .retractions
+                        .iter()
+                        .map(|r| RetractionWrite { row: r.row, line: r.line, key: r.key, raw: &r.raw })
+                        .collect(),
+                    unchanged: b.unchanged,
+                    rows_committed: b.rows_committed,
+                };
+                store.commit_batch(&view)?;
+                batches += 1;
+                rows = b.rows_committed;
+                progress(Progress::RowsCommitted { file: file_label.clone(), rows });
+            }
+            Ok((rows, batches, false))
+        }).map_err(|e| EngineError::Invalid(format!("cannot start the writer thread: {e}")))?;
+        // Normalise in parallel, classify in order.
+        let mut batch = OwnedBatch::new();
+        let mut pending = 0usize;
+        let mut rows_done = resume_from;
+        let mut send_failed = false;
+        for chunk in chunk_rx {
+            let outcomes: Vec<RowOutcome> =
+                chunk.par_iter().map(|raw| layout.normalise(ctx, raw)).collect();
+            for outcome in outcomes {
+                rows_done += 1;
+                pending += 1;
+                match outcome {
+                    RowOutcome::Event(n) => {
+                        let key_hash = xxh3_64(n.event.id.source_id.as_bytes());
+                        let here = Origin { file: file_hash, source, row: n.row };
+                        match classify(keys, key_hash, &n, here) {
+                            Class::Insert => batch.inserts.push((*n, key_hash)),
+                            Class::Update => batch.updates.push((*n, key_hash)),
+                            Class::Unchanged => batch.unchanged += 1,
+                            Class::Duplicate { of_source, of_row } => {
+                                batch.duplicates.push(Rejection {
+                                    row: n.row,
+                                    line: 0,
+                                    column: None,
+                                    reason: ReasonCode::Duplicate,
+                                    detail: if of_source == source {
+                                        format!("same record as row {of_row} of this file (id {})", n.event.id.source_id)
+                                    } else {
+                                        format!("same record as row {of_row} of source #{} (id {})", of_source.0, n.event.id.source_id)
+                                    },
+                                    raw: String::new(),
+                                });
+                            }
+                        }
+                    }
+                    RowOutcome::Retraction(r) => batch.retractions.push(r),
+                    RowOutcome::Rejected(r) => batch.quarantine.push(r),
+                }
+                if pending >= batch_rows {
+                    batch.rows_committed = rows_done;
+                    if batch_tx.send(std::mem::replace(&mut batch, OwnedBatch::new())).is_err() {
+                        send_failed = true;
+                        break;
+                    }
+                    pending = 0;
+                }
+            }
+            if send_failed {
+                break;
+            }
+        }
+        if pending > 0 && !send_failed {
+            batch.rows_committed = rows_done;
+            let _ = batch_tx.send(batch);
+        }
+        drop(batch_tx);
+        let (rows, batches, stopped) = writer.join().expect("writer thread panicked")?;
+        Ok(LoadOutcome { rows, batches, stopped })
+    })
+}
+
+fn event_write(n: &Normalised, key_hash: u64) -> EventWrite<'_> {
+    EventWrite {
+        event: &n.event,
+        key_hash,
+        content_hash: n.content_hash,
+        retract_key: n.retract_key,
+        origin_row: n.row,
+    }
+}
+
+/// New, revision, re-read of the same row, or duplicate of another row.
+fn classify(keys: &mut KeyMap, key_hash: u64, n: &Normalised, here: Origin) -> Class {
+    match keys.map.get(&key_hash).copied() {
+        None => {
+            keys.map.insert(key_hash, (n.content_hash, here));
+            Class::Insert
+        }
+        Some((content, o)) if o.file == here.file && o.row == here.row => {
+            // The very row that stored this event (the same file re-read under a revised
+            // profile): replace when the content changed, otherwise nothing to do.
+            if content == n.content_hash {
+                Class::Unchanged
+            } else {
+                keys.map.insert(key_hash, (n.content_hash, here));
+                Class::Update
+            }
+        }
+        Some((content, o)) if content == n.content_hash => Class::Duplicate {
+            of_source: o.source,
+            of_row: o.row,
+        },
+        Some(_) => {
+            keys.map.insert(key_hash, (n.content_hash, here));
+            Class::Update
+        }
+    }
+}

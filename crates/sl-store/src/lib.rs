@@ -1,0 +1,76 @@
+//! Streetlight storage: a [`Store`] trait and its default SQLite backend.
+//!
+//! Architecture invariant: callers speak only the [`Store`] trait and the plain
+//! records in [`model`]; nothing above this crate writes SQL. A PostgreSQL backend
+//! implements the same trait without touching callers.
+//!
+//! Architecture invariant: a [`Batch`] is applied atomically. Events, quarantined rows,
+//! retraction rows and the source's progress counter commit in one transaction, so a
+//! process killed at any moment leaves whole batches only, and the progress counter
+//! always says exactly how many rows of the file are in the store.
+
+mod model;
+mod sqlite;
+
+pub use model::*;
+pub use sqlite::SqliteStore;
+
+/// A storage failure. `Sqlite` wraps the engine's message; `Corrupt` means the store's
+/// own invariants do not hold.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("cannot open database {path}: {message}")]
+    Open { path: String, message: String },
+    #[error("store is inconsistent: {0}")]
+    Corrupt(String),
+    #[error("dataset `{0}` is not in this database: run `streetlight datasets` to list what is")]
+    UnknownDataset(String),
+}
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// What the engine needs from storage.
+pub trait Store {
+    /// Creates or refreshes a dataset's registry entry; returns its id.
+    fn upsert_dataset(&mut self, spec: &DatasetSpec) -> Result<DatasetId>;
+    /// Looks up a dataset by name.
+    fn dataset_id(&self, name: &str) -> Result<Option<DatasetId>>;
+    /// Finds (or registers) a source file; tells how far an earlier load got.
+    fn open_source(&mut self, dataset: DatasetId, file: &SourceFile) -> Result<SourceState>;
+    /// Every stored record key of a dataset, for duplicate and revision checks.
+    fn load_keys(&self, dataset: DatasetId) -> Result<Vec<StoredKey>>;
+    /// Applies one batch atomically.
+    fn commit_batch(&mut self, batch: &Batch<'_>) -> Result<()>;
+    /// Marks a source complete.
+    fn finish_source(&mut self, source: SourceId) -> Result<()>;
+    /// Re-matches every retraction of a dataset to its original, deterministically.
+    fn reconcile_retractions(&mut self, dataset: DatasetId) -> Result<()>;
+    /// Per-source outcome counts.
+    fn source_counts(&self, source: SourceId) -> Result<SourceCounts>;
+    /// Registered datasets with totals.
+    fn datasets(&self) -> Result<Vec<DatasetInfo>>;
+    /// Sources of a dataset.
+    fn sources(&self, dataset: DatasetId) -> Result<Vec<SourceInfo>>;
+    /// Calls `f` for each stored event of a dataset matching `filter`.
+    fn scan_events(
+        &self,
+        dataset: DatasetId,
+        filter: &EventFilter,
+        f: &mut dyn FnMut(&StoredEvent),
+    ) -> Result<()>;
+    /// Quarantined rows by reason code (including unmatched retractions).
+    fn reason_counts(&self, dataset: DatasetId) -> Result<Vec<(String, u64)>>;
+    /// Retraction rows: (matched, unmatched).
+    fn retraction_counts(&self, dataset: DatasetId) -> Result<(u64, u64)>;
+    /// Quarantined rows, up to `limit`, optionally of one reason.
+    fn quarantined(
+        &self,
+        dataset: DatasetId,
+        reason: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<QuarantinedRow>>;
+    /// Structural checks: SQLite integrity plus the store's own invariants.
+    fn check_integrity(&self) -> Result<IntegrityReport>;
+}

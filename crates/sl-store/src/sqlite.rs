@@ -1,0 +1,742 @@
+//! The SQLite backend: one file, WAL journal, batches as transactions.
+
+use std::path::Path;
+
+use rusqlite::{Connection, OptionalExtension, params};
+use sl_types::ReasonCode;
+
+use crate::model::*;
+use crate::{Result, Store, StoreError};
+
+const SCHEMA_VERSION: i64 = 1;
+
+const SCHEMA: &str = r#"
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS datasets (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    title TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    time_zone TEXT NOT NULL,
+    local_crs TEXT NOT NULL,
+    profile_name TEXT NOT NULL,
+    profile_sha256 TEXT NOT NULL,
+    profile_toml TEXT NOT NULL,
+    provenance TEXT NOT NULL,
+    harm_source TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS sources (
+    id INTEGER PRIMARY KEY,
+    dataset_id INTEGER NOT NULL REFERENCES datasets(id),
+    file_name TEXT NOT NULL,
+    file_path TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    size_bytes INTEGER NOT NULL,
+    profile_sha256 TEXT NOT NULL,
+    started_at TEXT NOT NULL,
+    finished_at TEXT,
+    complete INTEGER NOT NULL DEFAULT 0,
+    rows_committed INTEGER NOT NULL DEFAULT 0,
+    inserted INTEGER NOT NULL DEFAULT 0,
+    updated INTEGER NOT NULL DEFAULT 0,
+    unchanged INTEGER NOT NULL DEFAULT 0,
+    UNIQUE (dataset_id, sha256, profile_sha256)
+);
+CREATE TABLE IF NOT EXISTS events (
+    id INTEGER PRIMARY KEY,
+    dataset_id INTEGER NOT NULL,
+    key_hash INTEGER NOT NULL,
+    source_key TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    t_from INTEGER NOT NULL,
+    t_to INTEGER NOT NULL,
+    tz TEXT NOT NULL,
+    reported INTEGER,
+    precision TEXT NOT NULL,
+    x REAL, y REAL, lon REAL, lat REAL,
+    district TEXT, beat TEXT, neighbourhood TEXT,
+    code TEXT NOT NULL,
+    description TEXT NOT NULL,
+    category TEXT NOT NULL,
+    harm REAL NOT NULL,
+    content_hash INTEGER NOT NULL,
+    retract_key INTEGER,
+    retracted INTEGER NOT NULL DEFAULT 0,
+    origin_source INTEGER NOT NULL,
+    origin_row INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS events_key ON events (dataset_id, key_hash);
+CREATE INDEX IF NOT EXISTS events_retract ON events (dataset_id, retract_key) WHERE retract_key IS NOT NULL;
+CREATE TABLE IF NOT EXISTS quarantine (
+    id INTEGER PRIMARY KEY,
+    dataset_id INTEGER NOT NULL,
+    source_id INTEGER NOT NULL,
+    row INTEGER NOT NULL,
+    line INTEGER NOT NULL,
+    col TEXT,
+    reason TEXT NOT NULL,
+    detail TEXT NOT NULL,
+    raw TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS quarantine_source ON quarantine (source_id, reason);
+CREATE INDEX IF NOT EXISTS quarantine_dataset ON quarantine (dataset_id, reason);
+CREATE TABLE IF NOT EXISTS retractions (
+    id INTEGER PRIMARY KEY,
+    dataset_id INTEGER NOT NULL,
+    source_id INTEGER NOT NULL,
+    row INTEGER NOT NULL,
+    line INTEGER NOT NULL,
+    retract_key INTEGER NOT NULL,
+    raw TEXT NOT NULL,
+    matched_event INTEGER
+);
+CREATE INDEX IF NOT EXISTS retractions_dataset ON retractions (dataset_id, source_id, row);
+"#;
+
+/// The default store: a single SQLite file in WAL mode.
+#[derive(Debug)]
+pub struct SqliteStore {
+    conn: Connection,
+}
+
+fn now_text() -> String {
+    // RFC 3339 UTC to the millisecond, computed without a time library dependency.
+    let d = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    let secs = d.as_secs() as i64;
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    let (y, m, dd) = civil_from_days(days);
+    format!(
+        "{y:04}-{m:02}-{dd:02}T{:02}:{:02}:{:02}.{:03}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60,
+        d.subsec_millis()
+    )
+}
+
+/// Hinnant's `civil_from_days`.
+fn civil_from_days(z: i64) -> (i64, i64, i64) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+fn to_i64(v: u64) -> i64 {
+    v as i64
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) a store file.
+    pub fn open(path: &Path) -> Result<Self> {
+        let conn = Connection::open(path).map_err(|e| StoreError::Open {
+            path: path.display().to_string(),
+            message: e.to_string(),
+        })?;
+        Self::init(conn, path)
+    }
+
+    /// An in-memory store (tests).
+    pub fn in_memory() -> Result<Self> {
+        Self::init(Connection::open_in_memory()?, Path::new(":memory:"))
+    }
+
+    fn init(conn: Connection, path: &Path) -> Result<Self> {
+        conn.busy_timeout(std::time::Duration::from_secs(30))?;
+        let mode: String = conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
+        if path != Path::new(":memory:") && !mode.eq_ignore_ascii_case("wal") {
+            return Err(StoreError::Open {
+                path: path.display().to_string(),
+                message: format!("could not switch to WAL journal mode (got {mode})"),
+            });
+        }
+        conn.execute_batch(
+            "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-65536;",
+        )?;
+        let existing: Option<String> = conn
+            .query_row(
+                "SELECT value FROM sqlite_master m, meta WHERE m.name='meta' AND meta.key='schema_version'",
+                [],
+                |r| r.get(0),
+            )
+            .optional()
+            .unwrap_or(None);
+        if let Some(v) = existing
+            && v.parse::<i64>().ok() != Some(SCHEMA_VERSION)
+        {
+            return Err(StoreError::Open {
+                path: path.display().to_string(),
+                message: format!("schema version {v} is not {SCHEMA_VERSION}: this database was written by another Streetlight version"),
+            });
+        }
+        conn.execute_batch(SCHEMA)?;
+        conn.execute(
+            "INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?1)",
+            [SCHEMA_VERSION.to_string()],
+        )?;
+        Ok(Self { conn })
+    }
+
+    /// Direct access for read-only helpers in this crate's tests.
+    #[cfg(test)]
+    pub(crate) fn conn(&self) -> &Connection {
+        &self.conn
+    }
+}
+
+fn opt_str(s: &Option<String>) -> Option<&str> {
+    s.as_deref()
+}
+
+impl Store for SqliteStore {
+    fn upsert_dataset(&mut self, s: &DatasetSpec) -> Result<DatasetId> {
+        let now = now_text();
+        self.conn.execute(
+            "INSERT INTO datasets (name, title, kind, time_zone, local_crs, profile_name, profile_sha256, profile_toml, provenance, harm_source, created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11)
+             ON CONFLICT(name) DO UPDATE SET title=excluded.title, kind=excluded.kind, time_zone=excluded.time_zone,
+               local_crs=excluded.local_crs, profile_name=excluded.profile_name, profile_sha256=excluded.profile_sha256,
+               profile_toml=excluded.profile_toml, provenance=excluded.provenance, harm_source=excluded.harm_source,
+               updated_at=excluded.updated_at",
+            params![s.name, s.title, s.kind, s.time_zone, s.local_crs, s.profile_name, s.profile_sha256, s.profile_text, s.provenance, s.harm_source, now],
+        )?;
+        let id = self
+            .conn
+            .query_row("SELECT id FROM datasets WHERE name=?1", [&s.name], |r| r.get(0))?;
+        Ok(DatasetId(id))
+    }
+
+    fn dataset_id(&self, name: &str) -> Result<Option<DatasetId>> {
+        Ok(self
+            .conn
+            .query_row("SELECT id FROM datasets WHERE name=?1", [name], |r| r.get(0))
+            .optional()?
+            .map(DatasetId))
+    }
+
+    fn open_source(&mut self, dataset: DatasetId, f: &SourceFile) -> Result<SourceState> {
+        let existing = self
+            .conn
+            .query_row(
+                "SELECT id, rows_committed, complete FROM sources WHERE dataset_id=?1 AND sha256=?2 AND profile_sha256=?3",
+                params![dataset.0, f.sha256, f.profile_sha256],
+                |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, bool>(2)?)),
+            )
+            .optional()?;
+        if let Some((id, rows, complete)) = existing {
+            return Ok(SourceState {
+                id: SourceId(id),
+                rows_committed: rows as u64,
+                complete,
+            });
+        }
+        self.conn.execute(
+            "INSERT INTO sources (dataset_id, file_name, file_path, sha256, size_bytes, profile_sha256, started_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![dataset.0, f.file_name, f.file_path, f.sha256, to_i64(f.size_bytes), f.profile_sha256, now_text()],
+        )?;
+        Ok(SourceState {
+            id: SourceId(self.conn.last_insert_rowid()),
+            rows_committed: 0,
+            complete: false,
+        })
+    }
+
+    fn load_keys(&self, dataset: DatasetId) -> Result<Vec<StoredKey>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT key_hash, content_hash, origin_source, origin_row FROM events WHERE dataset_id=?1",
+        )?;
+        let rows = stmt.query_map([dataset.0], |r| {
+            Ok(StoredKey {
+                key_hash: r.get::<_, i64>(0)? as u64,
+                content_hash: r.get::<_, i64>(1)? as u64,
+                origin_source: SourceId(r.get(2)?),
+                origin_row: r.get::<_, i64>(3)? as u64,
+            })
+        })?;
+        Ok(rows.collect::<std::result::Result<Vec<_>, _>>()?)
+    }
+
+    fn commit_batch(&mut self, b: &Batch<'_>) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        {
+            let mut insert = tx.prepare_cached(
+                "INSERT INTO events (dataset_id, key_hash, source_key, kind, t_from, t_to, tz, reported, precision,
+                    x, y, lon, lat, district, beat, neighbourhood, code, description, category, harm,
+                    content_hash, retract_key, origin_source, origin_row)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24)",
+            )?;
+            for w in &b.inserts {
+                let e = w.event;
+                insert.execute(params![
+                    b.dataset.0,
+                    w.key_hash as i64,
+                    e.id.source_id,
+                    e.kind.slug(),
+                    e.occurred.from.0,
+                    e.occurred.to.0,
+                    e.time_zone,
+                    e.reported.map(|t| t.0),
+                    e.location.precision.slug(),
+                    e.location.xy.map(|p| p.0),
+                    e.location.xy.map(|p| p.1),
+                    e.location.lonlat.map(|p| p.0),
+                    e.location.lonlat.map(|p| p.1),
+                    opt_str(&e.areas.district),
+                    opt_str(&e.areas.beat),
+                    opt_str(&e.areas.neighbourhood),
+                    e.offence.code,
+                    e.offence.description,
+                    e.offence.category.slug(),
+                    e.harm,
+                    w.content_hash as i64,
+                    w.retract_key.map(|k| k as i64),
+                    b.source.0,
+                    to_i64(w.origin_row),
+                ])?;
+            }
+            let mut update = tx.prepare_cached(
+                "UPDATE events SET source_key=?3, kind=?4, t_from=?5, t_to=?6, tz=?7, reported=?8, precision=?9,
+                    x=?10, y=?11, lon=?12, lat=?13, district=?14, beat=?15, neighbourhood=?16, code=?17,
+                    description=?18, category=?19, harm=?20, content_hash=?21, retract_key=?22,
+                    origin_source=?23, origin_row=?24
+                 WHERE dataset_id=?1 AND key_hash=?2",
+            )?;
+            for w in &b.updates {
+                let e = w.event;
+                let n = update.execute(params![
+                    b.dataset.0,
+                    w.key_hash as i64,
+                    e.id.source_id,
+                    e.kind.slug(),
+                    e.occurred.from.0,
+                    e.occurred.to.0,
+                    e.time_zone,
+                    e.reported.map(|t| t.0),
+                    e.location.precision.slug(),
+                    e.location.xy.map(|p| p.0),
+                    e.location.xy.map(|p| p.1),
+                    e.location.lonlat.map(|p| p.0),
+                    e.location.lonlat.map(|p| p.1),
+                    opt_str(&e.areas.district),
+                    opt_str(&e.areas.beat),
+                    opt_str(&e.areas.neighbourhood),
+                    e.offence.code,
+                    e.offence.description,
+                    e.offence.category.slug(),
+                    e.harm,
+                    w.content_hash as i64,
+                    w.retract_key.map(|k| k as i64),
+                    b.source.0,
+                    to_i64(w.origin_row),
+                ])?;
+                if n != 1 {
+                    return Err(StoreError::Corrupt(format!(
+                        "revision of `{}` found no stored event to replace",
+                        e.id.source_id
+                    )));
+                }
+            }
+            let mut quarantine = tx.prepare_cached(
+                "INSERT INTO quarantine (dataset_id, source_id, row, line, col, reason, detail, raw)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )?;
+            for q in &b.quarantine {
+                quarantine.execute(params![
+                    b.dataset.0,
+                    b.source.0,
+                    to_i64(q.row),
+                    to_i64(q.line),
+                    q.column,
+                    q.reason.as_str(),
+                    q.detail,
+                    q.raw
+                ])?;
+            }
+            let mut retraction = tx.prepare_cached(
+                "INSERT INTO retractions (dataset_id, source_id, row, line, retract_key, raw)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?;
+            for r in &b.retractions {
+                retraction.execute(params![
+                    b.dataset.0,
+                    b.source.0,
+                    to_i64(r.row),
+                    to_i64(r.line),
+                    r.key as i64,
+                    r.raw
+                ])?;
+            }
+            let n = tx.execute(
+                "UPDATE sources SET rows_committed=?2, inserted=inserted+?3, updated=updated+?4, unchanged=unchanged+?5
+                 WHERE id=?1 AND complete=0",
+                params![
+                    b.source.0,
+                    to_i64(b.rows_committed),
+                    b.inserts.len() as i64,
+                    b.updates.len() as i64,
+                    to_i64(b.unchanged)
+                ],
+            )?;
+            if n != 1 {
+                return Err(StoreError::Corrupt(format!(
+                    "source {} is missing or already complete",
+                    b.source.0
+                )));
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn finish_source(&mut self, source: SourceId) -> Result<()> {
+        self.conn.execute(
+            "UPDATE sources SET complete=1, finished_at=?2 WHERE id=?1",
+            params![source.0, now_text()],
+        )?;
+        Ok(())
+    }
+
+    fn reconcile_retractions(&mut self, dataset: DatasetId) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        tx.execute(
+            "UPDATE events SET retracted=0 WHERE dataset_id=?1 AND retracted=1",
+            [dataset.0],
+        )?;
+        tx.execute(
+            "UPDATE retractions SET matched_event=NULL WHERE dataset_id=?1",
+            [dataset.0],
+        )?;
+        let retractions: Vec<(i64, i64)> = {
+            let mut stmt = tx.prepare(
+                "SELECT id, retract_key FROM retractions WHERE dataset_id=?1 ORDER BY source_id, row",
+            )?;
+            stmt.query_map([dataset.0], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<std::result::Result<_, _>>()?
+        };
+        {
+            let mut find = tx.prepare_cached(
+                "SELECT id FROM events WHERE dataset_id=?1 AND retract_key=?2 AND retracted=0
+                 ORDER BY origin_source, origin_row LIMIT 1",
+            )?;
+            let mut mark = tx.prepare_cached("UPDATE events SET retracted=1 WHERE id=?1")?;
+            let mut link =
+                tx.prepare_cached("UPDATE retractions SET matched_event=?2 WHERE id=?1")?;
+            for (rid, key) in retractions {
+                let found: Option<i64> = find
+                    .query_row(params![dataset.0, key], |r| r.get(0))
+                    .optional()?;
+                if let Some(eid) = found {
+                    mark.execute([eid])?;
+                    link.execute(params![rid, eid])?;
+                }
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn source_counts(&self, source: SourceId) -> Result<SourceCounts> {
+        let (rows_committed, inserted, updated, unchanged): (i64, i64, i64, i64) = self.conn.query_row(
+            "SELECT rows_committed, inserted, updated, unchanged FROM sources WHERE id=?1",
+            [source.0],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )?;
+        let (retracted, orphans): (i64, i64) = self.conn.query_row(
+            "SELECT COALESCE(SUM(matched_event IS NOT NULL), 0), COALESCE(SUM(matched_event IS NULL), 0)
+             FROM retractions WHERE source_id=?1",
+            [source.0],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT reason, COUNT(*) FROM quarantine WHERE source_id=?1 GROUP BY reason ORDER BY reason",
+        )?;
+        let reasons = stmt
+            .query_map([source.0], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64)))?
+            .collect::<std::result::Result<Vec<_>, _>>()?;
+        Ok(SourceCounts {
+            rows_committed: rows_committed as u64,
+            inserted: inserted as u64,
+            updated: updated as u64,
+            unchanged: unchanged as u64,
+            retracted: retracted as u64,
+            retraction_orphans: orphans as u64,
+            reasons,
+        })
+    }
+
+    fn datasets(&self) -> Result<Vec<DatasetInfo>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT d.id, d.name, d.title, d.kind, d.time_zone, d.local_crs, d.profile_name, d.profile_sha256,
+                    d.provenance, d.harm_source, d.created_at, d.updated_at,
+                    (SELECT COUNT(*) FROM events e WHERE e.dataset_id=d.id AND e.retracted=0),
+                    (SELECT COUNT(*) FROM events e WHERE e.dataset_id=d.id AND e.retracted=1),
+                    (SELECT COUNT(*) FROM quarantine q WHERE q.dataset_id=d.id)
+                      + (SELECT COUNT(*) FROM retractions r WHERE r.dataset_id=d.id AND r.matched_event IS NULL),
+                    (SELECT COUNT(*) FROM sources s WHERE s.dataset_id=d.id)
+             FROM datasets d ORDER BY d.name",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(DatasetInfo {
+                id: DatasetId(r.get(0)?),
+                name: r.get(1)?,
+                title: r.get(2)?,
+                kind: r.get(3)?,
+                time_zone: r.get(4)?,
+                local_crs: r.get(5)?,
+                profile_name: r.get(6)?,
+                profile_sha256: r.get(7)?,
+                provenance: r.get(8)?,
+                harm_source: r.get(9)?,
+                created_at: r.get(10)?,
+                updated_at: r.get(11)?,
+                events: r.get::<_, i64>(12)? as u64,
+                retracted_events: r.get::<_, i64>(13)? as u64,
+                quarantined: r.get::<_, i64>(14)? as u64,
+                sources: r.get::<_, i64>(15)? as u64,
+            })
+        })?;
+        Ok(rows.collect::<std::result::Result<_, _>>()?)
+    }
+
+    fn sources(&self, dataset: DatasetId) -> Result<Vec<SourceInfo>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT id, file_name, file_path, sha256, size_bytes, profile_sha256, started_at, finished_at, complete, rows_committed
+             FROM sources WHERE dataset_id=?1 ORDER BY id",
+        )?;
+        let rows = stmt.query_map([dataset.0], |r| {
+            Ok(SourceInfo {
+                id: SourceId(r.get(0)?),
+                file_name: r.get(1)?,
+                file_path: r.get(2)?,
+                sha256: r.get(3)?,
+                size_bytes: r.get::<_, i64>(4)? as u64,
+                profile_sha256: r.get(5)?,
+                started_at: r.get(6)?,
+                finished_at: r.get(7)?,
+                complete: r.get(8)?,
+                rows_committed: r.get::<_, i64>(9)? as u64,
+            })
+        })?;
+        Ok(rows.collect::<std::result::Result<_, _>>()?)
+    }
+
+    fn scan_events(
+        &self,
+        dataset: DatasetId,
+        filter: &EventFilter,
+        f: &mut dyn FnMut(&StoredEvent),
+    ) -> Result<()> {
+        let mut sql = String::from(
+            "SELECT id, source_key, kind, t_from, t_to, tz, reported, precision, x, y, lon, lat,
+                    district, beat, neighbourhood, code, description, category, harm, retracted
+             FROM events WHERE dataset_id=?1",
+        );
+        let mut args: Vec<rusqlite::types::Value> = vec![dataset.0.into()];
+        if !filter.include_retracted {
+            sql.push_str(" AND retracted=0");
+        }
+        if filter.with_point_only {
+            sql.push_str(" AND lon IS NOT NULL");
+        }
+        if let Some(from) = filter.from {
+            args.push(from.into());
+            sql.push_str(&format!(" AND t_from >= ?{}", args.len()));
+        }
+        if let Some(to) = filter.to {
+            args.push(to.into());
+            sql.push_str(&format!(" AND t_from < ?{}", args.len()));
+        }
+        if !filter.categories.is_empty() {
+            let mut marks = Vec::new();
+            for c in &filter.categories {
+                args.push(c.clone().into());
+                marks.push(format!("?{}", args.len()));
+            }
+            sql.push_str(&format!(" AND category IN ({})", marks.join(",")));
+        }
+        sql.push_str(" ORDER BY t_from, id");
+        let mut stmt = self.conn.prepare(&sql)?;
+        let mut rows = stmt.query(rusqlite::params_from_iter(args))?;
+        while let Some(r) = rows.next()? {
+            let e = StoredEvent {
+                id: r.get(0)?,
+                source_key: r.get(1)?,
+                kind: r.get(2)?,
+                t_from: r.get(3)?,
+                t_to: r.get(4)?,
+                time_zone: r.get(5)?,
+                reported: r.get(6)?,
+                precision: r.get(7)?,
+                x: r.get(8)?,
+                y: r.get(9)?,
+                lon: r.get(10)?,
+                lat: r.get(11)?,
+                district: r.get(12)?,
+                beat: r.get(13)?,
+                neighbourhood: r.get(14)?,
+                code: r.get(15)?,
+                description: r.get(16)?,
+                category: r.get(17)?,
+                harm: r.get(18)?,
+                retracted: r.get(19)?,
+            };
+            f(&e);
+        }
+        Ok(())
+    }
+
+    fn reason_counts(&self, dataset: DatasetId) -> Result<Vec<(String, u64)>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT reason, COUNT(*) FROM quarantine WHERE dataset_id=?1 GROUP BY reason
+             UNION ALL
+             SELECT ?2, COUNT(*) FROM retractions WHERE dataset_id=?1 AND matched_event IS NULL
+             HAVING COUNT(*) > 0
+             ORDER BY 1",
+        )?;
+        let rows = stmt.query_map(
+            params![dataset.0, ReasonCode::RetractionWithoutOriginal.as_str()],
+            |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64)),
+        )?;
+        Ok(rows.collect::<std::result::Result<_, _>>()?)
+    }
+
+    fn retraction_counts(&self, dataset: DatasetId) -> Result<(u64, u64)> {
+        let (a, b): (i64, i64) = self.conn.query_row(
+            "SELECT COALESCE(SUM(matched_event IS NOT NULL), 0), COALESCE(SUM(matched_event IS NULL), 0)
+             FROM retractions WHERE dataset_id=?1",
+            [dataset.0],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        Ok((a as u64, b as u64))
+    }
+
+    fn quarantined(
+        &self,
+        dataset: DatasetId,
+        reason: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<QuarantinedRow>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT s.file_name, q.row, q.line, q.col, q.reason, q.detail, q.raw
+               FROM quarantine q JOIN sources s ON s.id=q.source_id
+              WHERE q.dataset_id=?1 AND (?2 IS NULL OR q.reason=?2)
+             UNION ALL
+             SELECT s.file_name, r.row, r.line, NULL, ?4, 'retraction row whose original record is not in the data', r.raw
+               FROM retractions r JOIN sources s ON s.id=r.source_id
+              WHERE r.dataset_id=?1 AND r.matched_event IS NULL AND (?2 IS NULL OR ?2=?4)
+             ORDER BY 1, 2 LIMIT ?3",
+        )?;
+        let rows = stmt.query_map(
+            params![
+                dataset.0,
+                reason,
+                limit as i64,
+                ReasonCode::RetractionWithoutOriginal.as_str()
+            ],
+            |r| {
+                Ok(QuarantinedRow {
+                    file_name: r.get(0)?,
+                    row: r.get::<_, i64>(1)? as u64,
+                    line: r.get::<_, i64>(2)? as u64,
+                    column: r.get(3)?,
+                    reason: r.get(4)?,
+                    detail: r.get(5)?,
+                    raw: r.get(6)?,
+                })
+            },
+        )?;
+        Ok(rows.collect::<std::result::Result<_, _>>()?)
+    }
+
+    fn check_integrity(&self) -> Result<IntegrityReport> {
+        let mut report = IntegrityReport::default();
+        let mut stmt = self.conn.prepare("PRAGMA integrity_check")?;
+        report.sqlite = stmt
+            .query_map([], |r| r.get::<_, String>(0))?
+            .collect::<std::result::Result<_, _>>()?;
+        // Every committed row is accounted for exactly once, per dataset:
+        // rows = events + quarantined + retraction rows + revisions + unchanged re-reads.
+        let mut stmt = self.conn.prepare(
+            "SELECT d.name,
+                    (SELECT COALESCE(SUM(rows_committed), 0) FROM sources s WHERE s.dataset_id=d.id),
+                    (SELECT COUNT(*) FROM events e WHERE e.dataset_id=d.id),
+                    (SELECT COUNT(*) FROM quarantine q WHERE q.dataset_id=d.id),
+                    (SELECT COUNT(*) FROM retractions r WHERE r.dataset_id=d.id),
+                    (SELECT COALESCE(SUM(updated + unchanged), 0) FROM sources s WHERE s.dataset_id=d.id)
+             FROM datasets d",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, i64>(2)?,
+                r.get::<_, i64>(3)?,
+                r.get::<_, i64>(4)?,
+                r.get::<_, i64>(5)?,
+            ))
+        })?;
+        for row in rows {
+            let (name, committed, events, quarantined, retractions, revisits) = row?;
+            let accounted = events + quarantined + retractions + revisits;
+            if committed != accounted {
+                report.problems.push(format!(
+                    "dataset {name}: {committed} rows committed but {accounted} accounted for (events {events}, quarantined {quarantined}, retraction rows {retractions}, revisions and re-reads {revisits})"
+                ));
+            }
+        }
+        let dangling: i64 = self.conn.query_row(
+            "SELECT COUNT(*) FROM retractions r WHERE r.matched_event IS NOT NULL
+               AND NOT EXISTS (SELECT 1 FROM events e WHERE e.id=r.matched_event AND e.retracted=1)",
+            [],
+            |r| r.get(0),
+        )?;
+        if dangling > 0 {
+            report.problems.push(format!(
+                "{dangling} retraction rows point at events that are not marked retracted"
+            ));
+        }
+        Ok(report)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn civil_dates() {
+        assert_eq!(civil_from_days(0), (1970, 1, 1));
+        assert_eq!(civil_from_days(11_017), (2000, 3, 1));
+        assert_eq!(civil_from_days(-1), (1969, 12, 31));
+    }
+
+    #[test]
+    fn schema_is_created_once_and_versioned() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let p = dir.path().join("s.db");
+        drop(SqliteStore::open(&p).expect("create"));
+        let s = SqliteStore::open(&p).expect("reopen");
+        let v: String = s
+            .conn()
+            .query_row("SELECT value FROM meta WHERE key='schema_version'", [], |r| r.get(0))
+            .expect("version");
+        assert_eq!(v, "1");
+        let mode: String = s
+            .conn()
+            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+            .expect("mode");
+        assert_eq!(mode, "wal");
+        assert!(s.check_integrity().expect("check").is_ok());
+    }
+}
