@@ -6,11 +6,11 @@ use std::sync::Mutex;
 
 use anyhow::{Context as _, Result, bail};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use sl_engine::EventFilter;
 use sl_engine::export::{ExportFormat, export as export_events};
 use sl_engine::ingest::{IngestOptions, Progress, ingest as run_ingest};
 use sl_engine::quality::quality_report;
 use sl_engine::{SqliteStore, Store};
-use sl_engine::EventFilter;
 use sl_types::{Category, Timestamp};
 
 use crate::DbArg;
@@ -157,7 +157,9 @@ fn parse_instant(text: &str, what: &str) -> Result<i64> {
             .timestamp()
             .as_second());
     }
-    bail!("{what} `{text}` is not a date (YYYY-MM-DD) or an RFC 3339 instant (2024-01-01T00:00:00Z)")
+    bail!(
+        "{what} `{text}` is not a date (YYYY-MM-DD) or an RFC 3339 instant (2024-01-01T00:00:00Z)"
+    )
 }
 
 fn single_dataset(store: &SqliteStore, given: Option<String>) -> Result<String> {
@@ -171,7 +173,10 @@ fn single_dataset(store: &SqliteStore, given: Option<String>) -> Result<String> 
         many => bail!(
             "the database holds {} datasets; choose one with --dataset ({})",
             many.len(),
-            many.iter().map(|d| d.name.as_str()).collect::<Vec<_>>().join(", ")
+            many.iter()
+                .map(|d| d.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
         ),
     }
 }
@@ -193,11 +198,18 @@ pub fn ingest(a: IngestArgs) -> Result<ExitCode> {
     let report = run_ingest(&mut store, &profile, &opts, &|p| bars.update(p))?;
     bars.finish();
     if a.json {
-        println!("{}", serde_json::to_string_pretty(&output::ingest_json(&report))?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&output::ingest_json(&report))?
+        );
     } else {
         print!("{}", output::ingest_text(&report));
     }
-    Ok(if report.interrupted { ExitCode::from(3) } else { ExitCode::SUCCESS })
+    Ok(if report.interrupted {
+        ExitCode::from(3)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 /// Progress bars on stderr: one per file, counting committed rows.
@@ -209,18 +221,28 @@ struct ProgressBars {
 impl ProgressBars {
     fn new(quiet: bool) -> Self {
         let multi = (!quiet).then(|| MultiProgress::with_draw_target(ProgressDrawTarget::stderr()));
-        Self { multi, current: Mutex::new(None) }
+        Self {
+            multi,
+            current: Mutex::new(None),
+        }
     }
 
     fn update(&self, p: Progress) {
         let Some(multi) = &self.multi else { return };
         let mut current = self.current.lock().unwrap_or_else(|e| e.into_inner());
         match p {
-            Progress::FileStarted { file, index, of, resume_from } => {
+            Progress::FileStarted {
+                file,
+                index,
+                of,
+                resume_from,
+            } => {
                 let bar = multi.add(ProgressBar::new_spinner());
                 bar.set_style(
-                    ProgressStyle::with_template("{spinner} [{elapsed_precise}] {prefix} {human_pos} rows ({per_sec}) {msg}")
-                        .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+                    ProgressStyle::with_template(
+                        "{spinner} [{elapsed_precise}] {prefix} {human_pos} rows ({per_sec}) {msg}",
+                    )
+                    .unwrap_or_else(|_| ProgressStyle::default_spinner()),
                 );
                 bar.set_prefix(format!("{}/{} {file}", index + 1, of));
                 bar.set_position(resume_from);
@@ -242,16 +264,25 @@ impl ProgressBars {
                 }
             }
             Progress::FileSkipped { file } => {
-                let _ = multi.println(format!("  {file}: already loaded with this profile, nothing to do"));
+                let _ = multi.println(format!(
+                    "  {file}: already loaded with this profile, nothing to do"
+                ));
             }
             Progress::Reconciling { dataset } => {
-                let _ = multi.println(format!("  {dataset}: matching retractions to their originals"));
+                let _ = multi.println(format!(
+                    "  {dataset}: matching retractions to their originals"
+                ));
             }
         }
     }
 
     fn finish(&self) {
-        if let Some(b) = self.current.lock().unwrap_or_else(|e| e.into_inner()).take() {
+        if let Some(b) = self
+            .current
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+        {
             b.abandon();
         }
     }
@@ -276,7 +307,10 @@ pub fn quality(a: QualityArgs) -> Result<ExitCode> {
         Vec::new()
     };
     if a.json {
-        println!("{}", serde_json::to_string_pretty(&output::quality_json(&report, &rows))?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&output::quality_json(&report, &rows))?
+        );
     } else {
         print!("{}", output::quality_text(&report, &rows));
     }
@@ -292,7 +326,10 @@ pub fn datasets(a: DatasetsArgs) -> Result<ExitCode> {
         with_sources.push((d, sources));
     }
     if a.json {
-        println!("{}", serde_json::to_string_pretty(&output::datasets_json(&with_sources))?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&output::datasets_json(&with_sources))?
+        );
     } else {
         print!("{}", output::datasets_text(&with_sources));
     }
@@ -318,22 +355,41 @@ pub fn export(a: ExportArgs) -> Result<ExitCode> {
         Category::from_slug(c)?;
     }
     let filter = EventFilter {
-        categories: a.category.iter().map(|c| Category::from_slug(c).map(|c| c.slug().to_string())).collect::<Result<_, _>>()?,
-        from: a.from.as_deref().map(|t| parse_instant(t, "--from")).transpose()?,
-        to: a.to.as_deref().map(|t| parse_instant(t, "--to")).transpose()?,
+        categories: a
+            .category
+            .iter()
+            .map(|c| Category::from_slug(c).map(|c| c.slug().to_string()))
+            .collect::<Result<_, _>>()?,
+        from: a
+            .from
+            .as_deref()
+            .map(|t| parse_instant(t, "--from"))
+            .transpose()?,
+        to: a
+            .to
+            .as_deref()
+            .map(|t| parse_instant(t, "--to"))
+            .transpose()?,
         include_retracted: a.include_retracted,
         with_point_only: false,
     };
     let summary = export_events(&store, &dataset, &filter, Path::new(&a.output), format)?;
     if a.json {
-        println!("{}", serde_json::to_string_pretty(&output::export_json(&summary))?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&output::export_json(&summary))?
+        );
     } else {
         println!("wrote {} events to {}", summary.events, summary.path);
         if summary.without_point > 0 {
             println!(
                 "{} events without a point {} (they count in totals, not on maps)",
                 summary.without_point,
-                if format == ExportFormat::GeoJson { "were left out" } else { "have an empty geometry" }
+                if format == ExportFormat::GeoJson {
+                    "were left out"
+                } else {
+                    "have an empty geometry"
+                }
             );
         }
     }
@@ -355,9 +411,18 @@ pub fn check(a: CheckArgs) -> Result<ExitCode> {
     } else if report.is_ok() {
         println!("ok: SQLite integrity check passed and every committed row is accounted for");
     } else {
-        for line in report.sqlite.iter().filter(|l| *l != "ok").chain(report.problems.iter()) {
+        for line in report
+            .sqlite
+            .iter()
+            .filter(|l| *l != "ok")
+            .chain(report.problems.iter())
+        {
             println!("problem: {line}");
         }
     }
-    Ok(if report.is_ok() { ExitCode::SUCCESS } else { ExitCode::from(2) })
+    Ok(if report.is_ok() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(2)
+    })
 }

@@ -49,7 +49,13 @@ pub fn ingest_text(r: &IngestReport) -> String {
     let mut s = String::new();
     let t = &r.totals;
     let skipped = r.files.iter().filter(|f| f.already_loaded).count();
-    let _ = writeln!(s, "profile {}: {} file(s), {} already loaded", r.profile, r.files.len(), skipped);
+    let _ = writeln!(
+        s,
+        "profile {}: {} file(s), {} already loaded",
+        r.profile,
+        r.files.len(),
+        skipped
+    );
     let _ = writeln!(s, "  rows read     {:>10}", t.rows_read);
     let _ = writeln!(
         s,
@@ -57,16 +63,26 @@ pub fn ingest_text(r: &IngestReport) -> String {
         t.accepted, t.inserted, t.updated, t.unchanged
     );
     let _ = writeln!(s, "  duplicates    {:>10}", t.duplicates);
-    let _ = writeln!(s, "  retracted     {:>10}  (retraction rows matched to their original)", t.retracted);
+    let _ = writeln!(
+        s,
+        "  retracted     {:>10}  (retraction rows matched to their original)",
+        t.retracted
+    );
     let _ = writeln!(s, "  quarantined   {:>10}", t.quarantined_total());
     for (code, n) in &t.quarantined {
         let _ = writeln!(s, "    {code:<28} {n:>8}");
     }
     if !t.balanced() {
-        let _ = writeln!(s, "WARNING: counts do not add up to rows read; run `streetlight check`");
+        let _ = writeln!(
+            s,
+            "WARNING: counts do not add up to rows read; run `streetlight check`"
+        );
     }
     if r.interrupted {
-        let _ = writeln!(s, "stopped early: run the same command again to finish the load");
+        let _ = writeln!(
+            s,
+            "stopped early: run the same command again to finish the load"
+        );
     }
     s
 }
@@ -143,21 +159,51 @@ pub fn quality_text(q: &QualityReport, rows: &[QuarantinedRow]) -> String {
         q.retractions_matched, q.retractions_unmatched
     );
     let _ = writeln!(s, "Duplicates: {}", q.duplicates);
-    let _ = writeln!(s, "\nAccepted events by year and category");
+    // Years holding under 1% of events (typically late reports of old crimes) are
+    // merged into one "earlier" column here; the JSON keeps every year.
+    let total: u64 = q.by_year.values().flat_map(|m| m.values()).sum();
+    let main_years: Vec<i32> = q
+        .by_year
+        .iter()
+        .filter(|(_, m)| m.values().sum::<u64>() * 100 >= total)
+        .map(|(y, _)| *y)
+        .collect();
+    let first_main = main_years.first().copied().unwrap_or(i32::MAX);
+    let minor: Vec<&std::collections::BTreeMap<String, u64>> = q
+        .by_year
+        .iter()
+        .filter(|(y, _)| !main_years.contains(y))
+        .map(|(_, m)| m)
+        .collect();
+    let _ = writeln!(s, "\nAccepted events by year and category (local time)");
     let mut cats: Vec<&String> = q.by_year.values().flat_map(|m| m.keys()).collect();
     cats.sort();
     cats.dedup();
     let _ = write!(s, "  {:<22}", "category");
-    for y in q.by_year.keys() {
+    if !minor.is_empty() {
+        let _ = write!(s, "{:>9}", "other yrs");
+    }
+    for y in &main_years {
         let _ = write!(s, "{y:>8}");
     }
     let _ = writeln!(s);
     for c in &cats {
         let _ = write!(s, "  {c:<22}");
-        for m in q.by_year.values() {
-            let _ = write!(s, "{:>8}", m.get(*c).copied().unwrap_or(0));
+        if !minor.is_empty() {
+            let n: u64 = minor.iter().map(|m| m.get(*c).copied().unwrap_or(0)).sum();
+            let _ = write!(s, "{n:>9}");
+        }
+        for y in &main_years {
+            let _ = write!(s, "{:>8}", q.by_year[y].get(*c).copied().unwrap_or(0));
         }
         let _ = writeln!(s);
+    }
+    if !minor.is_empty() {
+        let _ = writeln!(
+            s,
+            "  (\"other yrs\": {} years each holding under 1% of events, mostly before {first_main})",
+            minor.len()
+        );
     }
     let _ = writeln!(
         s,
@@ -182,7 +228,13 @@ pub fn quality_text(q: &QualityReport, rows: &[QuarantinedRow]) -> String {
         let _ = writeln!(
             s,
             "  {:<22} {}→{}: {:.1}% → {:.1}% of events ({} → {})",
-            d.category, d.from_year, d.to_year, d.share_before, d.share_after, d.count_before, d.count_after
+            d.category,
+            d.from_year,
+            d.to_year,
+            d.share_before,
+            d.share_after,
+            d.count_before,
+            d.count_after
         );
     }
     if !rows.is_empty() {
@@ -194,7 +246,10 @@ pub fn quality_text(q: &QualityReport, rows: &[QuarantinedRow]) -> String {
                 r.file_name,
                 r.row,
                 r.line,
-                r.column.as_deref().map(|c| format!(", column {c}")).unwrap_or_default(),
+                r.column
+                    .as_deref()
+                    .map(|c| format!(", column {c}"))
+                    .unwrap_or_default(),
                 r.reason,
                 r.detail,
                 r.raw
@@ -205,36 +260,37 @@ pub fn quality_text(q: &QualityReport, rows: &[QuarantinedRow]) -> String {
 }
 
 pub fn datasets_json(all: &[(DatasetInfo, Vec<SourceInfo>)]) -> Value {
-    json!(all
-        .iter()
-        .map(|(d, sources)| json!({
-            "name": d.name,
-            "title": d.title,
-            "kind": d.kind,
-            "time_zone": d.time_zone,
-            "local_crs": d.local_crs,
-            "profile": d.profile_name,
-            "profile_sha256": d.profile_sha256,
-            "provenance": d.provenance,
-            "harm_source": d.harm_source,
-            "created_at": d.created_at,
-            "updated_at": d.updated_at,
-            "events": d.events,
-            "retracted_events": d.retracted_events,
-            "quarantined": d.quarantined,
-            "sources": sources.iter().map(|s| json!({
-                "file_name": s.file_name,
-                "path": s.file_path,
-                "sha256": s.sha256,
-                "size_bytes": s.size_bytes,
-                "profile_sha256": s.profile_sha256,
-                "started_at": s.started_at,
-                "finished_at": s.finished_at,
-                "complete": s.complete,
-                "rows": s.rows_committed,
-            })).collect::<Vec<_>>(),
-        }))
-        .collect::<Vec<_>>())
+    json!(
+        all.iter()
+            .map(|(d, sources)| json!({
+                "name": d.name,
+                "title": d.title,
+                "kind": d.kind,
+                "time_zone": d.time_zone,
+                "local_crs": d.local_crs,
+                "profile": d.profile_name,
+                "profile_sha256": d.profile_sha256,
+                "provenance": d.provenance,
+                "harm_source": d.harm_source,
+                "created_at": d.created_at,
+                "updated_at": d.updated_at,
+                "events": d.events,
+                "retracted_events": d.retracted_events,
+                "quarantined": d.quarantined,
+                "sources": sources.iter().map(|s| json!({
+                    "file_name": s.file_name,
+                    "path": s.file_path,
+                    "sha256": s.sha256,
+                    "size_bytes": s.size_bytes,
+                    "profile_sha256": s.profile_sha256,
+                    "started_at": s.started_at,
+                    "finished_at": s.finished_at,
+                    "complete": s.complete,
+                    "rows": s.rows_committed,
+                })).collect::<Vec<_>>(),
+            }))
+            .collect::<Vec<_>>()
+    )
 }
 
 pub fn datasets_text(all: &[(DatasetInfo, Vec<SourceInfo>)]) -> String {
@@ -246,7 +302,13 @@ pub fn datasets_text(all: &[(DatasetInfo, Vec<SourceInfo>)]) -> String {
         let _ = writeln!(
             s,
             "{}  {} events ({} retracted), {} quarantined, {} file(s), profile {}, {}",
-            d.name, d.events, d.retracted_events, d.quarantined, sources.len(), d.profile_name, d.time_zone
+            d.name,
+            d.events,
+            d.retracted_events,
+            d.quarantined,
+            sources.len(),
+            d.profile_name,
+            d.time_zone
         );
         if !d.provenance.is_empty() {
             let _ = writeln!(s, "  provenance: {}", d.provenance);
@@ -257,7 +319,11 @@ pub fn datasets_text(all: &[(DatasetInfo, Vec<SourceInfo>)]) -> String {
                 "  {} {} rows{} sha256 {}…",
                 src.file_name,
                 src.rows_committed,
-                if src.complete { "" } else { " (incomplete: run ingest again)" },
+                if src.complete {
+                    ""
+                } else {
+                    " (incomplete: run ingest again)"
+                },
                 &src.sha256[..12.min(src.sha256.len())]
             );
         }

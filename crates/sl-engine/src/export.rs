@@ -6,7 +6,7 @@
 use std::io::Write;
 use std::path::Path;
 
-use sl_store::{EventFilter, StoredEvent, Store};
+use sl_store::{EventFilter, Store, StoredEvent};
 
 use crate::{EngineError, Result};
 
@@ -41,13 +41,32 @@ pub struct ExportSummary {
 }
 
 const COLUMNS: [&str; 20] = [
-    "id", "source_id", "kind", "occurred_from", "occurred_to", "time_zone", "reported",
-    "precision", "x", "y", "lon", "lat", "district", "beat", "neighbourhood", "code",
-    "description", "category", "harm", "retracted",
+    "id",
+    "source_id",
+    "kind",
+    "occurred_from",
+    "occurred_to",
+    "time_zone",
+    "reported",
+    "precision",
+    "x",
+    "y",
+    "lon",
+    "lat",
+    "district",
+    "beat",
+    "neighbourhood",
+    "code",
+    "description",
+    "category",
+    "harm",
+    "retracted",
 ];
 
 fn iso(t: i64) -> String {
-    jiff::Timestamp::from_second(t).map(|t| t.to_string()).unwrap_or_default()
+    jiff::Timestamp::from_second(t)
+        .map(|t| t.to_string())
+        .unwrap_or_default()
 }
 
 /// Neutralises spreadsheet formulas in text cells.
@@ -70,7 +89,10 @@ pub fn export<S: Store>(
     let id = store
         .dataset_id(dataset)?
         .ok_or_else(|| sl_store::StoreError::UnknownDataset(dataset.to_string()))?;
-    let io = |source| EngineError::Io { path: path.display().to_string(), source };
+    let io = |source| EngineError::Io {
+        path: path.display().to_string(),
+        source,
+    };
     let mut summary = ExportSummary {
         path: path.display().to_string(),
         format,
@@ -83,7 +105,8 @@ pub fn export<S: Store>(
                 path: path.display().to_string(),
                 source: std::io::Error::other(e.to_string()),
             })?;
-            w.write_record(COLUMNS).map_err(|e| io(std::io::Error::other(e.to_string())))?;
+            w.write_record(COLUMNS)
+                .map_err(|e| io(std::io::Error::other(e.to_string())))?;
             let mut err = None;
             store.scan_events(id, filter, &mut |e| {
                 if err.is_some() {
@@ -91,7 +114,11 @@ pub fn export<S: Store>(
                 }
                 summary.events += 1;
                 let num = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
-                let txt = |v: &Option<String>| v.as_deref().map(|s| csv_safe(s).into_owned()).unwrap_or_default();
+                let txt = |v: &Option<String>| {
+                    v.as_deref()
+                        .map(|s| csv_safe(s).into_owned())
+                        .unwrap_or_default()
+                };
                 let rec = [
                     e.id.to_string(),
                     csv_safe(&e.source_key).into_owned(),
@@ -151,7 +178,9 @@ pub fn export<S: Store>(
                     res = serde_json::to_writer(&mut w, &feature).map_err(std::io::Error::other);
                 }
             })?;
-            res.and_then(|()| w.write_all(b"\n]}\n")).and_then(|()| w.flush()).map_err(io)?;
+            res.and_then(|()| w.write_all(b"\n]}\n"))
+                .and_then(|()| w.flush())
+                .map_err(io)?;
         }
         ExportFormat::GeoPackage => write_geopackage(store, id, filter, path, &mut summary)?,
     }
@@ -209,7 +238,9 @@ fn write_geopackage<S: Store>(
             source,
         })?;
     }
-    let sql = |e: rusqlite::Error| EngineError::Invalid(format!("writing GeoPackage {}: {e}", path.display()));
+    let sql = |e: rusqlite::Error| {
+        EngineError::Invalid(format!("writing GeoPackage {}: {e}", path.display()))
+    };
     let mut conn = rusqlite::Connection::open(path).map_err(sql)?;
     conn.execute_batch(
         "PRAGMA application_id = 1196444487; PRAGMA user_version = 10200;
@@ -232,7 +263,12 @@ fn write_geopackage<S: Store>(
     )
     .map_err(sql)?;
     let tx = conn.transaction().map_err(sql)?;
-    let mut bbox = [f64::INFINITY, f64::INFINITY, f64::NEG_INFINITY, f64::NEG_INFINITY];
+    let mut bbox = [
+        f64::INFINITY,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        f64::NEG_INFINITY,
+    ];
     {
         let mut stmt = tx
             .prepare(
@@ -248,7 +284,12 @@ fn write_geopackage<S: Store>(
             }
             let geom = match (e.lon, e.lat) {
                 (Some(lon), Some(lat)) => {
-                    bbox = [bbox[0].min(lon), bbox[1].min(lat), bbox[2].max(lon), bbox[3].max(lat)];
+                    bbox = [
+                        bbox[0].min(lon),
+                        bbox[1].min(lat),
+                        bbox[2].max(lon),
+                        bbox[3].max(lat),
+                    ];
                     Some(gpkg_point(lon, lat))
                 }
                 _ => {
@@ -315,10 +356,16 @@ mod tests {
     fn gpkg_point_layout() {
         let b = gpkg_point(-75.0, 40.0);
         assert_eq!(&b[..4], b"GP\x00\x01");
-        assert_eq!(i32::from_le_bytes(b[4..8].try_into().expect("4 bytes")), 4326);
+        assert_eq!(
+            i32::from_le_bytes(b[4..8].try_into().expect("4 bytes")),
+            4326
+        );
         assert_eq!(b[8], 1);
         assert_eq!(u32::from_le_bytes(b[9..13].try_into().expect("4 bytes")), 1);
-        assert_eq!(f64::from_le_bytes(b[13..21].try_into().expect("8 bytes")), -75.0);
+        assert_eq!(
+            f64::from_le_bytes(b[13..21].try_into().expect("8 bytes")),
+            -75.0
+        );
         assert_eq!(b.len(), 29);
     }
 }

@@ -49,8 +49,11 @@ mod tests {
 
     #[test]
     fn parses_overrides() {
-        let t = parse_harm_table("source = \"local sentencing\"\nrobbery = 500\nhomicide = 7000.5\n", "t")
-            .expect("valid");
+        let t = parse_harm_table(
+            "source = \"local sentencing\"\nrobbery = 500\nhomicide = 7000.5\n",
+            "t",
+        )
+        .expect("valid");
         assert_eq!(t.weight(Category::Robbery), 500.0);
         assert_eq!(t.weight(Category::Homicide), 7000.5);
         assert_eq!(t.source, "local sentencing");

@@ -23,7 +23,9 @@ use crossbeam_channel::bounded;
 use rayon::prelude::*;
 use sl_ingest::boundary::Boundary;
 use sl_ingest::crs::Reprojector;
-use sl_ingest::{Context, Format, Layout, Normalised, Profile, Rejection, Retraction, RowOutcome, Table};
+use sl_ingest::{
+    Context, Format, Layout, Normalised, Profile, Rejection, Retraction, RowOutcome, Table,
+};
 use sl_store::{
     Batch, DatasetId, DatasetSpec, EventWrite, QuarantineWrite, RetractionWrite, SourceFile,
     SourceId, Store, StoredKey,
@@ -68,11 +70,26 @@ impl IngestOptions {
 /// Progress notices for the edge to render.
 #[derive(Debug, Clone)]
 pub enum Progress {
-    FileStarted { file: String, index: usize, of: usize, resume_from: u64 },
-    RowsCommitted { file: String, rows: u64 },
-    FileSkipped { file: String },
-    FileFinished { file: String, rows: u64 },
-    Reconciling { dataset: String },
+    FileStarted {
+        file: String,
+        index: usize,
+        of: usize,
+        resume_from: u64,
+    },
+    RowsCommitted {
+        file: String,
+        rows: u64,
+    },
+    FileSkipped {
+        file: String,
+    },
+    FileFinished {
+        file: String,
+        rows: u64,
+    },
+    Reconciling {
+        dataset: String,
+    },
 }
 
 /// Outcome counts; `rows_read = accepted + quarantined + duplicates + retracted`.
@@ -112,7 +129,8 @@ impl Counts {
 
     /// Whether every row is accounted for.
     pub fn balanced(&self) -> bool {
-        self.rows_read == self.accepted + self.quarantined_total() + self.duplicates + self.retracted
+        self.rows_read
+            == self.accepted + self.quarantined_total() + self.duplicates + self.retracted
     }
 }
 
@@ -160,7 +178,9 @@ pub fn ingest<S: Store + Send>(
             )));
         }
     }
-    let now = opts.now.unwrap_or_else(|| Timestamp(jiff::Timestamp::now().as_second()));
+    let now = opts
+        .now
+        .unwrap_or_else(|| Timestamp(jiff::Timestamp::now().as_second()));
     let ctx = build_context(profile, opts, now)?;
     let profile_sha = sl_ingest::source::sha256_bytes(profile.text.as_bytes());
     let profile_name = profile
@@ -218,12 +238,18 @@ pub fn ingest<S: Store + Send>(
             dataset: dataset_name.clone(),
             sha256,
             already_loaded: state.complete,
-            resumed_from: if state.complete { 0 } else { state.rows_committed },
+            resumed_from: if state.complete {
+                0
+            } else {
+                state.rows_committed
+            },
             counts: Counts::default(),
             source: state.id,
         };
         if state.complete {
-            progress(Progress::FileSkipped { file: file_name.clone() });
+            progress(Progress::FileSkipped {
+                file: file_name.clone(),
+            });
         } else {
             progress(Progress::FileStarted {
                 file: file_name.clone(),
@@ -231,7 +257,9 @@ pub fn ingest<S: Store + Send>(
                 of: opts.files.len(),
                 resume_from: state.rows_committed,
             });
-            let budget = opts.stop_after_batches.map(|n| n.saturating_sub(batches_done));
+            let budget = opts
+                .stop_after_batches
+                .map(|n| n.saturating_sub(batches_done));
             let outcome = load_file(
                 store,
                 profile,
@@ -254,7 +282,10 @@ pub fn ingest<S: Store + Send>(
                 break;
             }
             store.finish_source(state.id)?;
-            progress(Progress::FileFinished { file: file_name.clone(), rows: outcome.rows });
+            progress(Progress::FileFinished {
+                file: file_name.clone(),
+                rows: outcome.rows,
+            });
         }
         reports.push(report);
     }
@@ -262,7 +293,9 @@ pub fn ingest<S: Store + Send>(
     let mut totals = Counts::default();
     if !interrupted {
         for (name, (id, _)) in &datasets {
-            progress(Progress::Reconciling { dataset: name.clone() });
+            progress(Progress::Reconciling {
+                dataset: name.clone(),
+            });
             store.reconcile_retractions(*id)?;
         }
     }
@@ -339,7 +372,9 @@ fn find_boundary(rel: &str, inputs: &[PathBuf], profile: Option<&Path>) -> Resul
         return if direct.is_file() {
             Ok(direct.to_path_buf())
         } else {
-            Err(EngineError::Invalid(format!("boundary file {rel} does not exist")))
+            Err(EngineError::Invalid(format!(
+                "boundary file {rel} does not exist"
+            )))
         };
     }
     let mut starts: Vec<PathBuf> = inputs
@@ -387,8 +422,10 @@ pub(crate) struct KeyMap {
 
 impl KeyMap {
     fn from_stored(keys: Vec<StoredKey>, sources: &[sl_store::SourceInfo]) -> Self {
-        let file_of: HashMap<SourceId, u64> =
-            sources.iter().map(|s| (s.id, xxh3_64(s.sha256.as_bytes()))).collect();
+        let file_of: HashMap<SourceId, u64> = sources
+            .iter()
+            .map(|s| (s.id, xxh3_64(s.sha256.as_bytes())))
+            .collect();
         let mut map = HashMap::with_capacity(keys.len() * 2);
         for k in keys {
             let origin = Origin {
@@ -440,7 +477,10 @@ struct LoadOutcome {
     stopped: bool,
 }
 
-#[expect(clippy::too_many_arguments, reason = "one private call site; a struct would only rename them")]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one private call site; a struct would only rename them"
+)]
 fn load_file<S: Store + Send>(
     store: &mut S,
     profile: &Profile,
@@ -466,73 +506,94 @@ fn load_file<S: Store + Send>(
     let file_label = file_name.to_string();
     std::thread::scope(|scope| -> Result<LoadOutcome> {
         // Reader: decompression and CSV splitting.
-        let reader = std::thread::Builder::new().name("sl-read".into()).spawn_scoped(scope, move || {
-            loop {
-                let chunk = table.read_chunk(CHUNK_ROWS);
-                if chunk.is_empty() || chunk_tx.send(chunk).is_err() {
-                    break;
+        let reader = std::thread::Builder::new()
+            .name("sl-read".into())
+            .spawn_scoped(scope, move || {
+                loop {
+                    let chunk = table.read_chunk(CHUNK_ROWS);
+                    if chunk.is_empty() || chunk_tx.send(chunk).is_err() {
+                        break;
+                    }
                 }
-            }
-        });
+            });
         if let Err(e) = reader {
-            return Err(EngineError::Invalid(format!("cannot start the reader thread: {e}")));
+            return Err(EngineError::Invalid(format!(
+                "cannot start the reader thread: {e}"
+            )));
         }
         // Writer: commits batches in order; a batch counts only once committed.
-        let writer = std::thread::Builder::new().name("sl-write".into()).spawn_scoped(scope, move || -> Result<(u64, u64, bool)> {
-            let mut batches = 0u64;
-            let mut rows = resume_from;
-            for b in batch_rx {
-                if batch_budget.is_some_and(|budget| batches >= budget) {
-                    return Ok((rows, batches, true));
+        let writer = std::thread::Builder::new()
+            .name("sl-write".into())
+            .spawn_scoped(scope, move || -> Result<(u64, u64, bool)> {
+                let mut batches = 0u64;
+                let mut rows = resume_from;
+                for b in batch_rx {
+                    if batch_budget.is_some_and(|budget| batches >= budget) {
+                        return Ok((rows, batches, true));
+                    }
+                    let view = Batch {
+                        dataset,
+                        source,
+                        inserts: b.inserts.iter().map(|(n, k)| event_write(n, *k)).collect(),
+                        updates: b.updates.iter().map(|(n, k)| event_write(n, *k)).collect(),
+                        quarantine: b
+                            .quarantine
+                            .iter()
+                            .chain(b.duplicates.iter())
+                            .map(|r| QuarantineWrite {
+                                row: r.row,
+                                line: r.line,
+                                column: r.column.as_deref(),
+                                reason: r.reason,
+                                detail: &r.detail,
+                                raw: &r.raw,
+                            })
+                            .collect(),
+                        retractions: b
+                            .retractions
+                            .iter()
+                            .map(|r| RetractionWrite {
+                                row: r.row,
+                                line: r.line,
+                                key: r.key,
+                                raw: &r.raw,
+                            })
+                            .collect(),
+                        unchanged: b.unchanged,
+                        rows_committed: b.rows_committed,
+                    };
+                    store.commit_batch(&view)?;
+                    batches += 1;
+                    rows = b.rows_committed;
+                    progress(Progress::RowsCommitted {
+                        file: file_label.clone(),
+                        rows,
+                    });
                 }
-                let view = Batch {
-                    dataset,
-                    source,
-                    inserts: b.inserts.iter().map(|(n, k)| event_write(n, *k)).collect(),
-                    updates: b.updates.iter().map(|(n, k)| event_write(n, *k)).collect(),
-                    quarantine: b
-                        .quarantine
-                        .iter()
-                        .chain(b.duplicates.iter())
-                        .map(|r| QuarantineWrite {
-                            row: r.row,
-                            line: r.line,
-                            column: r.column.as_deref(),
-                            reason: r.reason,
-                            detail: &r.detail,
-                            raw: &r.raw,
-                        })
-                        .collect(),
-                    retractions: b
-                        .retractions
-                        .iter()
-                        .map(|r| RetractionWrite { row: r.row, line: r.line, key: r.key, raw: &r.raw })
-                        .collect(),
-                    unchanged: b.unchanged,
-                    rows_committed: b.rows_committed,
-                };
-                store.commit_batch(&view)?;
-                batches += 1;
-                rows = b.rows_committed;
-                progress(Progress::RowsCommitted { file: file_label.clone(), rows });
-            }
-            Ok((rows, batches, false))
-        }).map_err(|e| EngineError::Invalid(format!("cannot start the writer thread: {e}")))?;
+                Ok((rows, batches, false))
+            })
+            .map_err(|e| EngineError::Invalid(format!("cannot start the writer thread: {e}")))?;
         // Normalise in parallel, classify in order.
         let mut batch = OwnedBatch::new();
         let mut pending = 0usize;
         let mut rows_done = resume_from;
         let mut send_failed = false;
         for chunk in chunk_rx {
-            let outcomes: Vec<RowOutcome> =
-                chunk.par_iter().map(|raw| layout.normalise(ctx, raw)).collect();
+            let outcomes: Vec<RowOutcome> = chunk
+                .par_iter()
+                .map(|raw| layout.normalise(ctx, raw))
+                .collect();
             for outcome in outcomes {
                 rows_done += 1;
                 pending += 1;
                 match outcome {
                     RowOutcome::Event(n) => {
                         let key_hash = xxh3_64(n.event.id.source_id.as_bytes());
-                        let here = Origin { file: file_hash, source, row: n.row };
+                        let here = Origin {
+                            file: file_hash,
+                            source,
+                            row: n.row,
+                        };
                         match classify(keys, key_hash, &n, here) {
                             Class::Insert => batch.inserts.push((*n, key_hash)),
                             Class::Update => batch.updates.push((*n, key_hash)),
@@ -544,9 +605,15 @@ fn load_file<S: Store + Send>(
                                     column: None,
                                     reason: ReasonCode::Duplicate,
                                     detail: if of_source == source {
-                                        format!("same record as row {of_row} of this file (id {})", n.event.id.source_id)
+                                        format!(
+                                            "same record as row {of_row} of this file (id {})",
+                                            n.event.id.source_id
+                                        )
                                     } else {
-                                        format!("same record as row {of_row} of source #{} (id {})", of_source.0, n.event.id.source_id)
+                                        format!(
+                                            "same record as row {of_row} of source #{} (id {})",
+                                            of_source.0, n.event.id.source_id
+                                        )
                                     },
                                     raw: String::new(),
                                 });
@@ -558,7 +625,10 @@ fn load_file<S: Store + Send>(
                 }
                 if pending >= batch_rows {
                     batch.rows_committed = rows_done;
-                    if batch_tx.send(std::mem::replace(&mut batch, OwnedBatch::new())).is_err() {
+                    if batch_tx
+                        .send(std::mem::replace(&mut batch, OwnedBatch::new()))
+                        .is_err()
+                    {
                         send_failed = true;
                         break;
                     }
@@ -575,7 +645,11 @@ fn load_file<S: Store + Send>(
         }
         drop(batch_tx);
         let (rows, batches, stopped) = writer.join().expect("writer thread panicked")?;
-        Ok(LoadOutcome { rows, batches, stopped })
+        Ok(LoadOutcome {
+            rows,
+            batches,
+            stopped,
+        })
     })
 }
 

@@ -67,6 +67,9 @@ pub const DRIFT_MIN_POINTS: f64 = 1.0;
 pub const DRIFT_MIN_RELATIVE: f64 = 0.5;
 /// Minimum events in the larger of the two years for a drift flag.
 pub const DRIFT_MIN_EVENTS: u64 = 30;
+/// Both years must hold at least this share of the busiest year's events, so that
+/// sparse years (late reports of old crimes, a year just begun) are not compared.
+pub const DRIFT_MIN_YEAR_SHARE: f64 = 0.25;
 
 /// Builds the quality report of one dataset.
 pub fn quality_report<S: Store>(store: &S, dataset: &str) -> Result<QualityReport> {
@@ -93,7 +96,11 @@ pub fn quality_report<S: Store>(store: &S, dataset: &str) -> Result<QualityRepor
                 y
             }
         };
-        *by_year.entry(year).or_default().entry(e.category.clone()).or_default() += 1;
+        *by_year
+            .entry(year)
+            .or_default()
+            .entry(e.category.clone())
+            .or_default() += 1;
         let g = gaps.entry(e.category.clone()).or_default();
         g.0 += 1;
         if e.lon.is_none() {
@@ -116,11 +123,19 @@ pub fn quality_report<S: Store>(store: &S, dataset: &str) -> Result<QualityRepor
     let (matched, unmatched) = store.retraction_counts(info.id)?;
     let without_location: Vec<LocationGap> = gaps
         .into_iter()
-        .map(|(category, (events, without_point))| LocationGap { category, events, without_point })
+        .map(|(category, (events, without_point))| LocationGap {
+            category,
+            events,
+            without_point,
+        })
         .collect();
     let fmt = |t: i64| -> String {
         jiff::Timestamp::from_second(t)
-            .map(|ts| ts.to_zoned(tz.clone()).strftime("%Y-%m-%d %H:%M %Z").to_string())
+            .map(|ts| {
+                ts.to_zoned(tz.clone())
+                    .strftime("%Y-%m-%d %H:%M %Z")
+                    .to_string()
+            })
             .unwrap_or_default()
     };
     Ok(QualityReport {
@@ -139,8 +154,9 @@ pub fn quality_report<S: Store>(store: &S, dataset: &str) -> Result<QualityRepor
         without_location,
         by_year,
         drift_rule: format!(
-            "a category is flagged when its share of a year's events changes from the previous year by at least {DRIFT_MIN_POINTS} percentage point and by at least {:.0}% of its earlier share, with at least {DRIFT_MIN_EVENTS} events in one of the two years",
-            DRIFT_MIN_RELATIVE * 100.0
+            "a category is flagged when its share of a year's events changes from the previous year by at least {DRIFT_MIN_POINTS} percentage point and by at least {:.0}% of its earlier share, with at least {DRIFT_MIN_EVENTS} events in one of the two years; years with fewer than {:.0}% of the busiest year's events are not compared",
+            DRIFT_MIN_RELATIVE * 100.0,
+            DRIFT_MIN_YEAR_SHARE * 100.0
         ),
     })
 }
@@ -163,6 +179,11 @@ fn local_year_bounds(tz: &jiff::tz::TimeZone, t: i64) -> (i64, i64, i32) {
 /// Flags sharp year-to-year changes in category shares (see [`QualityReport::drift_rule`]).
 pub fn drift(by_year: &BTreeMap<i32, BTreeMap<String, u64>>) -> Vec<Drift> {
     let mut out = Vec::new();
+    let busiest = by_year
+        .values()
+        .map(|m| m.values().sum::<u64>())
+        .max()
+        .unwrap_or(0) as f64;
     let years: Vec<&i32> = by_year.keys().collect();
     for pair in years.windows(2) {
         let (a, b) = (*pair[0], *pair[1]);
@@ -170,19 +191,32 @@ pub fn drift(by_year: &BTreeMap<i32, BTreeMap<String, u64>>) -> Vec<Drift> {
             continue;
         }
         let (ya, yb) = (&by_year[&a], &by_year[&b]);
-        let (ta, tb) = (ya.values().sum::<u64>() as f64, yb.values().sum::<u64>() as f64);
-        if ta == 0.0 || tb == 0.0 {
+        let (ta, tb) = (
+            ya.values().sum::<u64>() as f64,
+            yb.values().sum::<u64>() as f64,
+        );
+        if ta < busiest * DRIFT_MIN_YEAR_SHARE
+            || tb < busiest * DRIFT_MIN_YEAR_SHARE
+            || ta == 0.0
+            || tb == 0.0
+        {
             continue;
         }
         let mut cats: Vec<&String> = ya.keys().chain(yb.keys()).collect();
         cats.sort();
         cats.dedup();
         for c in cats {
-            let (ca, cb) = (ya.get(c).copied().unwrap_or(0), yb.get(c).copied().unwrap_or(0));
+            let (ca, cb) = (
+                ya.get(c).copied().unwrap_or(0),
+                yb.get(c).copied().unwrap_or(0),
+            );
             let (sa, sb) = (ca as f64 / ta * 100.0, cb as f64 / tb * 100.0);
             let points = (sb - sa).abs();
             let relative = if sa > 0.0 { points / sa } else { f64::INFINITY };
-            if points >= DRIFT_MIN_POINTS && relative >= DRIFT_MIN_RELATIVE && ca.max(cb) >= DRIFT_MIN_EVENTS {
+            if points >= DRIFT_MIN_POINTS
+                && relative >= DRIFT_MIN_RELATIVE
+                && ca.max(cb) >= DRIFT_MIN_EVENTS
+            {
                 out.push(Drift {
                     category: c.clone(),
                     from_year: a,
@@ -210,8 +244,14 @@ mod tests {
     fn drift_flags_only_sharp_changes() {
         let mut by_year = BTreeMap::new();
         // fraud jumps from 2% to 10%; theft moves 50% -> 46% (not flagged: 8% relative).
-        by_year.insert(2020, year(&[("fraud", 20), ("other_theft", 500), ("other", 480)]));
-        by_year.insert(2021, year(&[("fraud", 100), ("other_theft", 460), ("other", 440)]));
+        by_year.insert(
+            2020,
+            year(&[("fraud", 20), ("other_theft", 500), ("other", 480)]),
+        );
+        by_year.insert(
+            2021,
+            year(&[("fraud", 100), ("other_theft", 460), ("other", 440)]),
+        );
         let d = drift(&by_year);
         assert_eq!(d.len(), 1, "{d:?}");
         assert_eq!(d[0].category, "fraud");
@@ -225,6 +265,15 @@ mod tests {
         by_year.insert(2019, year(&[("arson", 1), ("other", 99)]));
         by_year.insert(2020, year(&[("arson", 5), ("other", 95)]));
         by_year.insert(2022, year(&[("arson", 50), ("other", 50)]));
+        assert!(drift(&by_year).is_empty());
+    }
+
+    #[test]
+    fn drift_ignores_sparse_years() {
+        let mut by_year = BTreeMap::new();
+        // 2018 holds only late reports (40 events vs 1000): no comparison with it.
+        by_year.insert(2018, year(&[("fraud", 30), ("other", 10)]));
+        by_year.insert(2019, year(&[("fraud", 100), ("other", 900)]));
         assert!(drift(&by_year).is_empty());
     }
 }

@@ -18,13 +18,12 @@ use crate::crs;
 pub enum BoundaryError {
     #[error("cannot read boundary file {path}: {message}")]
     Read { path: String, message: String },
-    #[error("boundary file {path} holds no polygons: give a file of Polygon or MultiPolygon features")]
+    #[error(
+        "boundary file {path} holds no polygons: give a file of Polygon or MultiPolygon features"
+    )]
     Empty { path: String },
     #[error("boundary file {path}: {source}")]
-    Crs {
-        path: String,
-        source: crs::CrsError,
-    },
+    Crs { path: String, source: crs::CrsError },
 }
 
 /// Named polygons (one entry per feature), each a list of rings in lon/lat degrees.
@@ -89,7 +88,12 @@ impl Boundary {
 
     /// Bounding box `[min_lon, min_lat, max_lon, max_lat]`.
     pub fn bbox(&self) -> [f64; 4] {
-        let mut b = [f64::INFINITY, f64::INFINITY, f64::NEG_INFINITY, f64::NEG_INFINITY];
+        let mut b = [
+            f64::INFINITY,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::NEG_INFINITY,
+        ];
         for (x, y) in self.features.iter().flat_map(|f| f.rings.iter().flatten()) {
             b[0] = b[0].min(*x);
             b[1] = b[1].min(*y);
@@ -124,7 +128,14 @@ fn read_geojson(text: &str) -> Result<Vec<BoundaryFeature>, String> {
 
 fn feature_name(f: &geojson::Feature) -> Option<String> {
     let props = f.properties.as_ref()?;
-    for key in ["name", "NAME", "dist_numc", "DISTRICT", "NHD_NAME", "NHD_NUM"] {
+    for key in [
+        "name",
+        "NAME",
+        "dist_numc",
+        "DISTRICT",
+        "NHD_NAME",
+        "NHD_NUM",
+    ] {
         if let Some(v) = props.get(key) {
             return Some(match v {
                 serde_json::Value::String(s) => s.clone(),
@@ -217,7 +228,12 @@ impl PolygonIndex {
     /// Indexes the edges of the given rings (closed implicitly).
     pub fn new<'a>(rings: impl Iterator<Item = &'a Vec<(f64, f64)>>) -> Self {
         let mut edges = Vec::new();
-        let mut bbox = [f64::INFINITY, f64::INFINITY, f64::NEG_INFINITY, f64::NEG_INFINITY];
+        let mut bbox = [
+            f64::INFINITY,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::NEG_INFINITY,
+        ];
         for ring in rings {
             let n = ring.len();
             for i in 0..n {
@@ -226,7 +242,12 @@ impl PolygonIndex {
                 if y1 != y2 {
                     edges.push([x1, y1, x2, y2]);
                 }
-                bbox = [bbox[0].min(x1), bbox[1].min(y1), bbox[2].max(x1), bbox[3].max(y1)];
+                bbox = [
+                    bbox[0].min(x1),
+                    bbox[1].min(y1),
+                    bbox[2].max(x1),
+                    bbox[3].max(y1),
+                ];
             }
         }
         let band_count = (edges.len() / 8).clamp(1, 4096);
@@ -301,7 +322,11 @@ mod tests {
         for i in 0..200 {
             for j in 0..200 {
                 let (x, y) = (-11.0 + i as f64 * 0.1103, -11.0 + j as f64 * 0.1097);
-                assert_eq!(idx.contains(x, y), poly.contains(&Point::new(x, y)), "({x}, {y})");
+                assert_eq!(
+                    idx.contains(x, y),
+                    poly.contains(&Point::new(x, y)),
+                    "({x}, {y})"
+                );
             }
         }
     }

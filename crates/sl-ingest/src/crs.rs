@@ -6,7 +6,9 @@ use proj4rs::Proj;
 
 /// A CRS string that could not be understood.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown CRS `{crs}` ({reason}): use `EPSG:<code>` or a proj string such as `+proj=utm +zone=18 +datum=NAD83 +units=m`")]
+#[error(
+    "unknown CRS `{crs}` ({reason}): use `EPSG:<code>` or a proj string such as `+proj=utm +zone=18 +datum=NAD83 +units=m`"
+)]
 pub struct CrsError {
     pub crs: String,
     pub reason: String,
@@ -82,8 +84,7 @@ impl Reprojector {
             .map_err(|_| ReprojectFailed)?;
         let lonlat = (geo.0.to_degrees(), geo.1.to_degrees());
         let xy = (p.0 * self.local_to_metre, p.1 * self.local_to_metre);
-        if !(lonlat.0.is_finite() && lonlat.1.is_finite() && xy.0.is_finite() && xy.1.is_finite())
-        {
+        if !(lonlat.0.is_finite() && lonlat.1.is_finite() && xy.0.is_finite() && xy.1.is_finite()) {
             return Err(ReprojectFailed);
         }
         Ok((lonlat, xy))

@@ -275,7 +275,9 @@ impl Parsed {
         .map_err(|_| TimeProblem::Invalid)?;
         let len = self.resolution.seconds();
         if let Some(off) = self.offset {
-            let local = dt.to_zoned(TimeZone::UTC).map_err(|_| TimeProblem::Invalid)?;
+            let local = dt
+                .to_zoned(TimeZone::UTC)
+                .map_err(|_| TimeProblem::Invalid)?;
             let from = local.timestamp().as_second() - i64::from(off);
             return Ok((Timestamp(from), Timestamp(from + len)));
         }
@@ -300,7 +302,11 @@ impl Parsed {
 
 /// Seconds since the epoch of a civil date-time read as if it were UTC.
 fn local_seconds(dt: DateTime) -> i64 {
-    days_from_civil(i64::from(dt.year()), i64::from(dt.month()), i64::from(dt.day())) * 86_400
+    days_from_civil(
+        i64::from(dt.year()),
+        i64::from(dt.month()),
+        i64::from(dt.day()),
+    ) * 86_400
         + i64::from(dt.hour()) * 3600
         + i64::from(dt.minute()) * 60
         + i64::from(dt.second())
@@ -337,7 +343,10 @@ mod tests {
     fn parses_unpadded_and_padded() {
         let f = DateFormat::compile("%m/%d/%Y %H:%M").expect("format");
         let a = f.parse("1/1/2001 0:01").expect("unpadded");
-        assert_eq!((a.year, a.month, a.day, a.hour, a.minute), (2001, 1, 1, 0, 1));
+        assert_eq!(
+            (a.year, a.month, a.day, a.hour, a.minute),
+            (2001, 1, 1, 0, 1)
+        );
         let b = f.parse("01/01/2003 15:00").expect("padded");
         assert_eq!((b.year, b.hour), (2003, 15));
         assert!(f.parse("01/01/2003").is_none());
@@ -349,12 +358,20 @@ mod tests {
     fn carto_utc_offset() {
         let f = DateFormat::compile("%Y-%m-%d %H:%M:%S%z").expect("format");
         let p = f.parse("2024-01-04 05:00:00+00").expect("parse");
-        let (from, to) = p.to_window(&chicago(), FoldPolicy::Quarantine).expect("window");
+        let (from, to) = p
+            .to_window(&chicago(), FoldPolicy::Quarantine)
+            .expect("window");
         // 2024-01-04T05:00:00Z
         assert_eq!(from.0, 1_704_344_400);
         assert_eq!(to.0 - from.0, 1);
         let q = f.parse("2024-01-04 00:00:00-05:00").expect("parse");
-        assert_eq!(q.to_window(&chicago(), FoldPolicy::Quarantine).expect("w").0.0, 1_704_344_400);
+        assert_eq!(
+            q.to_window(&chicago(), FoldPolicy::Quarantine)
+                .expect("w")
+                .0
+                .0,
+            1_704_344_400
+        );
     }
 
     #[test]
@@ -362,7 +379,9 @@ mod tests {
         let f = DateFormat::compile("%m/%d/%Y %H:%M").expect("format");
         // 2015-01-01 00:01 CST = 06:01 UTC
         let p = f.parse("01/01/2015 00:01").expect("parse");
-        let (from, to) = p.to_window(&chicago(), FoldPolicy::Quarantine).expect("window");
+        let (from, to) = p
+            .to_window(&chicago(), FoldPolicy::Quarantine)
+            .expect("window");
         assert_eq!(from.0, 1_420_092_060);
         assert_eq!(to.0 - from.0, 60);
     }
@@ -372,10 +391,18 @@ mod tests {
         let f = DateFormat::compile("%m/%d/%Y %H:%M").expect("format");
         // US spring forward 2015-03-08 02:00 -> 03:00; fall back 2015-11-01 02:00 -> 01:00.
         let gap = f.parse("03/08/2015 02:30").expect("parse");
-        assert_eq!(gap.to_window(&chicago(), FoldPolicy::Quarantine), Err(TimeProblem::Gap));
+        assert_eq!(
+            gap.to_window(&chicago(), FoldPolicy::Quarantine),
+            Err(TimeProblem::Gap)
+        );
         let fold = f.parse("11/01/2015 01:30").expect("parse");
-        assert_eq!(fold.to_window(&chicago(), FoldPolicy::Quarantine), Err(TimeProblem::Fold));
-        let (from, to) = fold.to_window(&chicago(), FoldPolicy::Widen).expect("widened");
+        assert_eq!(
+            fold.to_window(&chicago(), FoldPolicy::Quarantine),
+            Err(TimeProblem::Fold)
+        );
+        let (from, to) = fold
+            .to_window(&chicago(), FoldPolicy::Widen)
+            .expect("widened");
         // 01:30 CDT = 06:30Z, 01:30 CST = 07:30Z; window covers both minutes.
         assert_eq!(from.0, 1_446_359_400);
         assert_eq!(to.0, 1_446_363_000 + 60);
@@ -386,12 +413,16 @@ mod tests {
         let f = DateFormat::compile("%Y-%m-%d").expect("format");
         let pacific = TimeZone::get("America/Los_Angeles").expect("tz");
         let p = f.parse("2016-08-10").expect("parse");
-        let (from, to) = p.to_window(&pacific, FoldPolicy::Quarantine).expect("window");
+        let (from, to) = p
+            .to_window(&pacific, FoldPolicy::Quarantine)
+            .expect("window");
         assert_eq!(from.0, 1_470_812_400); // 2016-08-10T07:00:00Z
         assert_eq!(to.0 - from.0, 86_400);
         // The day clocks spring forward is 23 hours long.
         let short = f.parse("2016-03-13").expect("parse");
-        let (a, b) = short.to_window(&pacific, FoldPolicy::Quarantine).expect("window");
+        let (a, b) = short
+            .to_window(&pacific, FoldPolicy::Quarantine)
+            .expect("window");
         assert_eq!(b.0 - a.0, 23 * 3600);
     }
 
@@ -406,7 +437,10 @@ mod tests {
     fn invalid_dates_are_rejected() {
         let f = DateFormat::compile("%Y-%m-%d").expect("format");
         let p = f.parse("2019-02-30").expect("shape parses");
-        assert_eq!(p.to_window(&chicago(), FoldPolicy::Quarantine), Err(TimeProblem::Invalid));
+        assert_eq!(
+            p.to_window(&chicago(), FoldPolicy::Quarantine),
+            Err(TimeProblem::Invalid)
+        );
         assert!(DateFormat::compile("%d/%m").is_err());
         assert!(DateFormat::compile("%Y-%m-%d %Q").is_err());
     }

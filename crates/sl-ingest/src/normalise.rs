@@ -76,7 +76,9 @@ pub enum RowOutcome {
 
 /// A file whose header lacks a column the profile requires.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{file}: no column for {what} (looked for {looked_for}); the header has: {header}. Add the file's column name to the profile")]
+#[error(
+    "{file}: no column for {what} (looked for {looked_for}); the header has: {header}. Add the file's column name to the profile"
+)]
 pub struct LayoutError {
     pub file: String,
     pub what: String,
@@ -149,9 +151,9 @@ enum KeyPart {
 /// A profile bound to one file's header.
 #[derive(Debug)]
 pub struct Layout {
-    dataset: String,
+    dataset: std::sync::Arc<str>,
     kind: SourceKind,
-    time_zone: String,
+    time_zone: std::sync::Arc<str>,
     precision: Precision,
     encoding: Encoding,
     id_columns: Option<Vec<Col>>,
@@ -260,7 +262,11 @@ fn time_spec(section: &TimeSection, r: &Resolver<'_>, what: &str) -> Result<Time
     };
     Ok(TimeSpec {
         source,
-        placeholders: section.placeholder_dates.iter().filter_map(|d| ymd(d)).collect(),
+        placeholders: section
+            .placeholder_dates
+            .iter()
+            .filter_map(|d| ymd(d))
+            .collect(),
         earliest: section.earliest.as_deref().and_then(ymd),
         fold: if section.on_fold.as_deref() == Some("widen") {
             FoldPolicy::Widen
@@ -275,7 +281,12 @@ impl Layout {
     pub fn new(profile: &Profile, header: &[String], file_name: &str) -> Result<Self, LayoutError> {
         let rule = profile.file_rule(file_name);
         let constants: Vec<(String, String)> = rule
-            .map(|r| r.constants.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+            .map(|r| {
+                r.constants
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect()
+            })
             .unwrap_or_default();
         let r = Resolver {
             header,
@@ -302,7 +313,10 @@ impl Layout {
         };
         let (xy, zero_is_missing, quarantine_missing) = match &profile.location {
             Some(loc) => (
-                Some((r.require(&loc.x, "location x")?, r.require(&loc.y, "location y")?)),
+                Some((
+                    r.require(&loc.x, "location x")?,
+                    r.require(&loc.y, "location y")?,
+                )),
                 loc.zero_is_missing,
                 loc.missing.as_deref() == Some("quarantine"),
             ),
@@ -314,7 +328,13 @@ impl Layout {
         for rule in &profile.offence.rules {
             let column = match &rule.column {
                 Some(c) => match r.find(c) {
-                    Some(col) => Some((col, rule.values.iter().map(|v| v.trim().to_ascii_lowercase()).collect())),
+                    Some(col) => Some((
+                        col,
+                        rule.values
+                            .iter()
+                            .map(|v| v.trim().to_ascii_lowercase())
+                            .collect(),
+                    )),
                     // A rule on a column this file lacks can never match.
                     None => continue,
                 },
@@ -322,10 +342,20 @@ impl Layout {
             };
             rules.push(RuleSpec {
                 category: Category::from_slug(&rule.category).expect("checked by profile"),
-                codes: rule.codes.iter().map(|c| normalise_code(c, profile.offence.code_format.as_deref() == Some("numeric"))).collect(),
+                codes: rule
+                    .codes
+                    .iter()
+                    .map(|c| {
+                        normalise_code(c, profile.offence.code_format.as_deref() == Some("numeric"))
+                    })
+                    .collect(),
                 range: rule.code_range,
                 prefixes: rule.code_prefix.clone(),
-                descriptions: rule.descriptions.iter().map(|d| d.trim().to_ascii_lowercase()).collect(),
+                descriptions: rule
+                    .descriptions
+                    .iter()
+                    .map(|d| d.trim().to_ascii_lowercase())
+                    .collect(),
                 column,
             });
         }
@@ -342,7 +372,11 @@ impl Layout {
                             _ => KeyPart::Column(r.require(m, "retraction matching")?),
                         });
                     }
-                    Some((col, ret.values.iter().map(|v| v.trim().to_string()).collect(), parts))
+                    Some((
+                        col,
+                        ret.values.iter().map(|v| v.trim().to_string()).collect(),
+                        parts,
+                    ))
                 }
                 None => None,
             },
@@ -369,7 +403,13 @@ impl Layout {
                 show(&Some(date.clone()));
                 show(time);
             }
-            TimeSource::Parts { year, month, day, hour, minute } => {
+            TimeSource::Parts {
+                year,
+                month,
+                day,
+                hour,
+                minute,
+            } => {
                 for c in [year, month, day] {
                     show(&Some(c.clone()));
                 }
@@ -394,9 +434,9 @@ impl Layout {
             _ => Encoding::Windows1252,
         };
         Ok(Self {
-            dataset: profile.dataset_for(file_name).to_string(),
+            dataset: profile.dataset_for(file_name).into(),
             kind: profile.kind().expect("checked by profile"),
-            time_zone: profile.dataset.time_zone.clone(),
+            time_zone: profile.dataset.time_zone.as_str().into(),
             precision: profile.precision().expect("checked by profile"),
             encoding,
             id_columns,
@@ -408,7 +448,12 @@ impl Layout {
             district,
             beat,
             neighbourhood,
-            null_values: profile.areas.null_values.iter().map(|v| v.trim().to_string()).collect(),
+            null_values: profile
+                .areas
+                .null_values
+                .iter()
+                .map(|v| v.trim().to_string())
+                .collect(),
             code,
             description,
             numeric_codes: profile.offence.code_format.as_deref() == Some("numeric"),
@@ -443,7 +488,9 @@ impl Layout {
         let decoded: Cow<'a, str> = match std::str::from_utf8(bytes) {
             Ok(s) => Cow::Borrowed(s),
             Err(_) if self.encoding == Encoding::Windows1252 => {
-                encoding_rs::WINDOWS_1252.decode_without_bom_handling(bytes).0
+                encoding_rs::WINDOWS_1252
+                    .decode_without_bom_handling(bytes)
+                    .0
             }
             Err(_) => return Err(()),
         };
@@ -467,7 +514,7 @@ impl Layout {
     }
 
     /// Normalises one row.
-    pub fn normalise(&self, ctx: &Context, raw: &RawRow) -> RowOutcome {
+    pub fn normalise<'a>(&'a self, ctx: &Context, raw: &'a RawRow) -> RowOutcome {
         let rec = &raw.record;
         let reject = |column: Option<&Col>, reason: ReasonCode, detail: String| {
             RowOutcome::Rejected(Rejection {
@@ -490,7 +537,7 @@ impl Layout {
                 format!("row has {} fields, the header has {expected}", rec.len()),
             );
         }
-        let get = |col: &'_ Col| -> Result<String, ()> { self.text(rec, col).map(Cow::into_owned) };
+        let get = |col: &'a Col| self.text(rec, col);
         macro_rules! field {
             ($col:expr) => {
                 match get($col) {
@@ -509,18 +556,22 @@ impl Layout {
         let raw_code = field!(&self.code);
         let code = normalise_code(&raw_code, self.numeric_codes);
         let description = match &self.description {
-            Some(c) => field!(c),
+            Some(c) => field!(c).into_owned(),
             None => String::new(),
         };
         let parsed = self.parse_time(&self.occurred, rec);
         // Retraction rows are recognised before any other check.
         if let Some((col, values, parts)) = &self.retraction {
             let v = field!(col);
-            if values.iter().any(|x| *x == v) {
+            if values.iter().any(|x| *x == *v) {
                 let key = match self.retract_key(rec, parts, &parsed, &code) {
                     Ok(k) => k,
                     Err(c) => {
-                        return reject(Some(c), ReasonCode::BadEncoding, "retraction key is not valid text".into());
+                        return reject(
+                            Some(c),
+                            ReasonCode::BadEncoding,
+                            "retraction key is not valid text".into(),
+                        );
                     }
                 };
                 return RowOutcome::Retraction(Retraction {
@@ -535,16 +586,27 @@ impl Layout {
         let parsed = match parsed {
             Ok(p) => p,
             Err(TimeError::Empty) => {
-                return reject(Some(date_col), ReasonCode::MissingField, "occurrence date is empty".into());
+                return reject(
+                    Some(date_col),
+                    ReasonCode::MissingField,
+                    "occurrence date is empty".into(),
+                );
             }
             Err(TimeError::Encoding(c)) => {
-                return reject(Some(c), ReasonCode::BadEncoding, "date is not valid text".into());
+                return reject(
+                    Some(c),
+                    ReasonCode::BadEncoding,
+                    "date is not valid text".into(),
+                );
             }
             Err(TimeError::Unparseable(text)) => {
                 return reject(
                     Some(date_col),
                     ReasonCode::UnparseableDate,
-                    format!("`{text}` matches none of the formats {}", self.occurred.formats_shown()),
+                    format!(
+                        "`{text}` matches none of the formats {}",
+                        self.occurred.formats_shown()
+                    ),
                 );
             }
         };
@@ -554,25 +616,49 @@ impl Layout {
         let (from, to) = match parsed.to_window(&ctx.tz, self.occurred.fold) {
             Ok(w) => w,
             Err(TimeProblem::Invalid) => {
-                return reject(Some(date_col), ReasonCode::UnparseableDate, "not a real calendar date or time".into());
+                return reject(
+                    Some(date_col),
+                    ReasonCode::UnparseableDate,
+                    "not a real calendar date or time".into(),
+                );
             }
             Err(TimeProblem::Gap) => {
                 return reject(
                     Some(date_col),
                     ReasonCode::NonexistentLocalTime,
-                    format!("{:02}:{:02} on {}-{:02}-{:02} does not exist in {} (daylight-saving gap)", parsed.hour, parsed.minute, parsed.year, parsed.month, parsed.day, self.time_zone),
+                    format!(
+                        "{:02}:{:02} on {}-{:02}-{:02} does not exist in {} (daylight-saving gap)",
+                        parsed.hour,
+                        parsed.minute,
+                        parsed.year,
+                        parsed.month,
+                        parsed.day,
+                        self.time_zone
+                    ),
                 );
             }
             Err(TimeProblem::Fold) => {
                 return reject(
                     Some(date_col),
                     ReasonCode::AmbiguousLocalTime,
-                    format!("{:02}:{:02} on {}-{:02}-{:02} happens twice in {} (daylight-saving fold); set occurred.on_fold = \"widen\" to keep such rows", parsed.hour, parsed.minute, parsed.year, parsed.month, parsed.day, self.time_zone),
+                    format!(
+                        "{:02}:{:02} on {}-{:02}-{:02} happens twice in {} (daylight-saving fold); set occurred.on_fold = \"widen\" to keep such rows",
+                        parsed.hour,
+                        parsed.minute,
+                        parsed.year,
+                        parsed.month,
+                        parsed.day,
+                        self.time_zone
+                    ),
                 );
             }
         };
         if from > ctx.now {
-            return reject(Some(date_col), ReasonCode::FutureDate, "occurrence date is after the time of ingest".into());
+            return reject(
+                Some(date_col),
+                ReasonCode::FutureDate,
+                "occurrence date is after the time of ingest".into(),
+            );
         }
         let occurred = TimeWindow { from, to };
         let reported = self.reported.as_ref().and_then(|spec| {
@@ -581,7 +667,11 @@ impl Layout {
         });
         // Offence category.
         if code.is_empty() && description.is_empty() {
-            return reject(Some(&self.code), ReasonCode::MissingField, "offence code and description are empty".into());
+            return reject(
+                Some(&self.code),
+                ReasonCode::MissingField,
+                "offence code and description are empty".into(),
+            );
         }
         let category = match self.categorise(rec, &code, &description) {
             Some(c) => c,
@@ -589,7 +679,9 @@ impl Layout {
                 return reject(
                     Some(&self.code),
                     ReasonCode::UnknownOffence,
-                    format!("offence `{code}` ({description}) matches no rule in the profile's offence mapping"),
+                    format!(
+                        "offence `{code}` ({description}) matches no rule in the profile's offence mapping"
+                    ),
                 );
             }
         };
@@ -598,22 +690,49 @@ impl Layout {
             match c {
                 Some(c) => {
                     let v = self.text(rec, c)?;
-                    Ok((!v.is_empty() && !self.null_values.iter().any(|n| n == v.as_ref())).then(|| v.into_owned()))
+                    Ok(
+                        (!v.is_empty() && !self.null_values.iter().any(|n| n == v.as_ref()))
+                            .then(|| v.into_owned()),
+                    )
                 }
                 None => Ok(None),
             }
         };
-        let areas = match (area(&self.district), area(&self.beat), area(&self.neighbourhood)) {
-            (Ok(district), Ok(beat), Ok(neighbourhood)) => Areas { district, beat, neighbourhood },
-            _ => return reject(None, ReasonCode::BadEncoding, "an area code is not valid text".into()),
+        let areas = match (
+            area(&self.district),
+            area(&self.beat),
+            area(&self.neighbourhood),
+        ) {
+            (Ok(district), Ok(beat), Ok(neighbourhood)) => Areas {
+                district,
+                beat,
+                neighbourhood,
+            },
+            _ => {
+                return reject(
+                    None,
+                    ReasonCode::BadEncoding,
+                    "an area code is not valid text".into(),
+                );
+            }
         };
         // Location.
         let location = match &self.xy {
-            None => Location::without_point(if areas.is_empty() { Precision::None } else { Precision::AreaOnly }),
+            None => Location::without_point(if areas.is_empty() {
+                Precision::None
+            } else {
+                Precision::AreaOnly
+            }),
             Some((xc, yc)) => {
                 let xs = field!(xc);
                 let ys = field!(yc);
-                let missing_loc = || Location::without_point(if areas.is_empty() { Precision::None } else { Precision::AreaOnly });
+                let missing_loc = || {
+                    Location::without_point(if areas.is_empty() {
+                        Precision::None
+                    } else {
+                        Precision::AreaOnly
+                    })
+                };
                 if xs.is_empty() || ys.is_empty() {
                     if self.quarantine_missing {
                         return reject(Some(xc), ReasonCode::MissingCoord, "no coordinates".into());
@@ -623,38 +742,79 @@ impl Layout {
                     let (x, y) = match (xs.parse::<f64>(), ys.parse::<f64>()) {
                         (Ok(x), Ok(y)) if x.is_finite() && y.is_finite() => (x, y),
                         _ => {
-                            return reject(Some(xc), ReasonCode::BadCoord, format!("coordinates ({xs}, {ys}) are not numbers"));
+                            return reject(
+                                Some(xc),
+                                ReasonCode::BadCoord,
+                                format!("coordinates ({xs}, {ys}) are not numbers"),
+                            );
                         }
                     };
                     if x == 0.0 || y == 0.0 {
                         if !self.zero_is_missing {
-                            return reject(Some(xc), ReasonCode::ZeroCoord, format!("coordinates ({xs}, {ys}) are zero; set location.zero_is_missing = true if the source uses 0 for withheld locations"));
+                            return reject(
+                                Some(xc),
+                                ReasonCode::ZeroCoord,
+                                format!(
+                                    "coordinates ({xs}, {ys}) are zero; set location.zero_is_missing = true if the source uses 0 for withheld locations"
+                                ),
+                            );
                         }
                         if self.quarantine_missing {
-                            return reject(Some(xc), ReasonCode::MissingCoord, "coordinates withheld (zero)".into());
+                            return reject(
+                                Some(xc),
+                                ReasonCode::MissingCoord,
+                                "coordinates withheld (zero)".into(),
+                            );
                         }
                         missing_loc()
                     } else {
                         let Some(rp) = &ctx.reprojector else {
-                            unreachable!("engine builds a reprojector whenever the profile has a location")
+                            unreachable!(
+                                "engine builds a reprojector whenever the profile has a location"
+                            )
                         };
                         let (lonlat, xy) = match rp.project(x, y) {
                             Ok(v) => v,
                             Err(_) => {
-                                return reject(Some(xc), ReasonCode::BadCoord, format!("({xs}, {ys}) cannot be reprojected"));
+                                return reject(
+                                    Some(xc),
+                                    ReasonCode::BadCoord,
+                                    format!("({xs}, {ys}) cannot be reprojected"),
+                                );
                             }
                         };
                         if let Some(b) = ctx.bbox
-                            && !(lonlat.0 >= b[0] && lonlat.0 <= b[2] && lonlat.1 >= b[1] && lonlat.1 <= b[3])
+                            && !(lonlat.0 >= b[0]
+                                && lonlat.0 <= b[2]
+                                && lonlat.1 >= b[1]
+                                && lonlat.1 <= b[3])
                         {
-                            return reject(Some(xc), ReasonCode::OutsideJurisdiction, format!("({xs}, {ys}) = lon {:.6}, lat {:.6} is outside the jurisdiction's bounding box", lonlat.0, lonlat.1));
+                            return reject(
+                                Some(xc),
+                                ReasonCode::OutsideJurisdiction,
+                                format!(
+                                    "({xs}, {ys}) = lon {:.6}, lat {:.6} is outside the jurisdiction's bounding box",
+                                    lonlat.0, lonlat.1
+                                ),
+                            );
                         }
                         if let Some(poly) = &ctx.boundary
                             && !poly.contains(lonlat.0, lonlat.1)
                         {
-                            return reject(Some(xc), ReasonCode::OutsideJurisdiction, format!("({xs}, {ys}) = lon {:.6}, lat {:.6} is outside the jurisdiction boundary", lonlat.0, lonlat.1));
+                            return reject(
+                                Some(xc),
+                                ReasonCode::OutsideJurisdiction,
+                                format!(
+                                    "({xs}, {ys}) = lon {:.6}, lat {:.6} is outside the jurisdiction boundary",
+                                    lonlat.0, lonlat.1
+                                ),
+                            );
                         }
-                        Location { precision: self.precision, xy: Some(xy), lonlat: Some(lonlat) }
+                        Location {
+                            precision: self.precision,
+                            xy: Some(xy),
+                            lonlat: Some(lonlat),
+                        }
                     }
                 }
             }
@@ -662,28 +822,52 @@ impl Layout {
         // Identity.
         let source_id = match self.source_id(rec) {
             Ok(id) => id,
-            Err(c) => return reject(Some(c), ReasonCode::BadEncoding, "id is not valid text".into()),
+            Err(c) => {
+                return reject(
+                    Some(c),
+                    ReasonCode::BadEncoding,
+                    "id is not valid text".into(),
+                );
+            }
         };
         let retract_key = match &self.retraction {
             Some((_, _, parts)) => match self.retract_key(rec, parts, &Ok(parsed), &code) {
                 Ok(k) => Some(k),
-                Err(c) => return reject(Some(c), ReasonCode::BadEncoding, "retraction key is not valid text".into()),
+                Err(c) => {
+                    return reject(
+                        Some(c),
+                        ReasonCode::BadEncoding,
+                        "retraction key is not valid text".into(),
+                    );
+                }
             },
             None => None,
         };
         let event = Event {
-            id: EventId { dataset: self.dataset.clone(), source_id },
+            id: EventId {
+                dataset: self.dataset.clone(),
+                source_id,
+            },
             kind: self.kind,
             occurred,
             time_zone: self.time_zone.clone(),
             reported,
             location,
             areas,
-            offence: Offence { code, description, category },
+            offence: Offence {
+                code,
+                description,
+                category,
+            },
             harm: ctx.harm.weight(category),
         };
         let content_hash = content_hash(&event);
-        RowOutcome::Event(Box::new(Normalised { row: raw.row, event, content_hash, retract_key }))
+        RowOutcome::Event(Box::new(Normalised {
+            row: raw.row,
+            event,
+            content_hash,
+            retract_key,
+        }))
     }
 
     /// Number of fields a well-formed row has (constant columns are not in the record).
@@ -691,14 +875,28 @@ impl Layout {
         self.header_fields
     }
 
-    fn parse_time<'s>(&'s self, spec: &'s TimeSpec, rec: &ByteRecord) -> Result<Parsed, TimeError<'s>> {
+    fn parse_time<'s>(
+        &'s self,
+        spec: &'s TimeSpec,
+        rec: &ByteRecord,
+    ) -> Result<Parsed, TimeError<'s>> {
         match &spec.source {
-            TimeSource::Column { date, time, formats } => {
-                let d = self.text(rec, date).map_err(|()| TimeError::Encoding(date))?;
+            TimeSource::Column {
+                date,
+                time,
+                formats,
+            } => {
+                let d = self
+                    .text(rec, date)
+                    .map_err(|()| TimeError::Encoding(date))?;
                 let joined: Cow<'_, str> = match time {
                     Some(t) => {
                         let tv = self.text(rec, t).map_err(|()| TimeError::Encoding(t))?;
-                        if tv.is_empty() { d } else { Cow::Owned(format!("{d} {tv}")) }
+                        if tv.is_empty() {
+                            d
+                        } else {
+                            Cow::Owned(format!("{d} {tv}"))
+                        }
                     }
                     None => d,
                 };
@@ -710,7 +908,13 @@ impl Layout {
                     .find_map(|f| f.parse(&joined))
                     .ok_or_else(|| TimeError::Unparseable(joined.into_owned()))
             }
-            TimeSource::Parts { year, month, day, hour, minute } => {
+            TimeSource::Parts {
+                year,
+                month,
+                day,
+                hour,
+                minute,
+            } => {
                 let num = |c: &'s Col| -> Result<Option<i64>, TimeError<'s>> {
                     let v = self.text(rec, c).map_err(|()| TimeError::Encoding(c))?;
                     if v.is_empty() {
@@ -725,9 +929,17 @@ impl Layout {
                 let (Some(y), Some(m), Some(d)) = (num(year)?, num(month)?, num(day)?) else {
                     return Err(TimeError::Empty);
                 };
-                let h = match hour { Some(c) => num(c)?, None => None };
-                let mi = match minute { Some(c) => num(c)?, None => None };
-                let small = |v: i64| i8::try_from(v).map_err(|_| TimeError::Unparseable(format!("{y}-{m}-{d} {v}")));
+                let h = match hour {
+                    Some(c) => num(c)?,
+                    None => None,
+                };
+                let mi = match minute {
+                    Some(c) => num(c)?,
+                    None => None,
+                };
+                let small = |v: i64| {
+                    i8::try_from(v).map_err(|_| TimeError::Unparseable(format!("{y}-{m}-{d} {v}")))
+                };
                 let (hour, minute, resolution) = match (h, mi) {
                     (Some(h), Some(mi)) => (small(h)?, small(mi)?, Resolution::Minute),
                     (Some(h), None) => (small(h)?, 0, Resolution::Hour),
@@ -759,10 +971,13 @@ impl Layout {
             {
                 continue;
             }
-            if !rule.prefixes.is_empty() && !rule.prefixes.iter().any(|p| code.starts_with(p.as_str())) {
+            if !rule.prefixes.is_empty()
+                && !rule.prefixes.iter().any(|p| code.starts_with(p.as_str()))
+            {
                 continue;
             }
-            if !rule.descriptions.is_empty() && !rule.descriptions.iter().any(|d| *d == desc_lower) {
+            if !rule.descriptions.is_empty() && !rule.descriptions.iter().any(|d| *d == desc_lower)
+            {
                 continue;
             }
             if let Some((col, values)) = &rule.column {
@@ -862,7 +1077,10 @@ impl TimeSpec {
     fn placeholder(&self, p: &Parsed) -> Option<String> {
         let d = (p.year, p.month, p.day);
         if self.placeholders.contains(&d) {
-            return Some(format!("{:04}-{:02}-{:02} is a placeholder date", p.year, p.month, p.day));
+            return Some(format!(
+                "{:04}-{:02}-{:02} is a placeholder date",
+                p.year, p.month, p.day
+            ));
         }
         if let Some(e) = self.earliest
             && d < e
@@ -908,7 +1126,11 @@ pub fn normalise_code(code: &str, numeric: bool) -> String {
     let t = t.strip_suffix(".0").unwrap_or(t);
     if !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()) {
         let stripped = t.trim_start_matches('0');
-        if stripped.is_empty() { "0".into() } else { stripped.to_string() }
+        if stripped.is_empty() {
+            "0".into()
+        } else {
+            stripped.to_string()
+        }
     } else {
         t.to_string()
     }
@@ -929,27 +1151,38 @@ pub fn row_hash_id(rec: &ByteRecord, constants: &[String]) -> String {
     format!("h{:032x}", xxh3_128(&buf))
 }
 
-/// Hash of an event's normalised content (everything but its id).
+/// Hash of an event's normalised content (everything but its id). Coordinates are
+/// rounded to the centimetre so that reprojection noise is not a revision.
 pub fn content_hash(e: &Event) -> u64 {
-    let mut s = String::with_capacity(160);
-    use std::fmt::Write;
-    let _ = write!(
-        s,
-        "{}|{}|{}|{:?}|{}|{:?}|{:?}|{:?}|{:?}|{:?}|{}|{}|{}|{}",
-        e.kind.slug(),
-        e.occurred.from.0,
-        e.occurred.to.0,
-        e.reported.map(|t| t.0),
-        e.location.precision.slug(),
-        e.location.xy.map(|(x, y)| ((x * 100.0).round() as i64, (y * 100.0).round() as i64)),
-        e.areas.district,
-        e.areas.beat,
-        e.areas.neighbourhood,
-        e.time_zone,
-        e.offence.code,
-        e.offence.description,
-        e.offence.category.slug(),
-        e.harm.to_bits(),
-    );
-    xxh3_64(s.as_bytes())
+    let mut h = xxhash_rust::xxh3::Xxh3::new();
+    let mut text = |t: &str| {
+        h.update(t.as_bytes());
+        h.update(&[0x1f]);
+    };
+    text(e.kind.slug());
+    text(&e.time_zone);
+    text(e.location.precision.slug());
+    for area in [&e.areas.district, &e.areas.beat, &e.areas.neighbourhood] {
+        text(area.as_deref().unwrap_or("\u{0}"));
+    }
+    text(&e.offence.code);
+    text(&e.offence.description);
+    text(e.offence.category.slug());
+    let mut num = |v: i64| h.update(&v.to_le_bytes());
+    num(e.occurred.from.0);
+    num(e.occurred.to.0);
+    num(e.reported.map_or(i64::MIN, |t| t.0));
+    let (x, y) = e.location.xy.unwrap_or((f64::NAN, f64::NAN));
+    num(if x.is_nan() {
+        i64::MIN
+    } else {
+        (x * 100.0).round() as i64
+    });
+    num(if y.is_nan() {
+        i64::MIN
+    } else {
+        (y * 100.0).round() as i64
+    });
+    num(e.harm.to_bits() as i64);
+    h.digest()
 }

@@ -244,7 +244,9 @@ pub enum ProfileError {
     },
     #[error("profile {path} is not valid TOML for a source profile: {message}")]
     Parse { path: PathBuf, message: String },
-    #[error("profile `{name}` not found: looked for {tried}; pass a path to a .toml file or a name under profiles/")]
+    #[error(
+        "profile `{name}` not found: looked for {tried}; pass a path to a .toml file or a name under profiles/"
+    )]
     NotFound { name: String, tried: String },
     #[error("profile {path}: {message}")]
     Invalid { path: PathBuf, message: String },
@@ -279,8 +281,7 @@ impl Profile {
     /// Finds a profile by name (`profiles/<name>.toml` under `search_dirs`) or path.
     pub fn resolve(name_or_path: &str, search_dirs: &[PathBuf]) -> Result<Self, ProfileError> {
         let as_path = Path::new(name_or_path);
-        if as_path.extension().is_some_and(|e| e == "toml") || as_path.components().count() > 1
-        {
+        if as_path.extension().is_some_and(|e| e == "toml") || as_path.components().count() > 1 {
             return Self::load(as_path);
         }
         let mut tried = Vec::new();
@@ -307,8 +308,7 @@ impl Profile {
             )
         })?;
         match self.dataset.encoding.to_ascii_lowercase().as_str() {
-            "utf-8" | "utf8" | "windows-1252" | "cp1252" | "latin-1" | "latin1"
-            | "iso-8859-1" => {}
+            "utf-8" | "utf8" | "windows-1252" | "cp1252" | "latin-1" | "latin1" | "iso-8859-1" => {}
             other => {
                 return Err(format!(
                     "dataset.encoding `{other}` is not supported: use utf-8, windows-1252 or latin-1"
@@ -340,8 +340,7 @@ impl Profile {
             }
         }
         for (i, rule) in self.offence.rules.iter().enumerate() {
-            Category::from_slug(&rule.category)
-                .map_err(|e| format!("offence.rules[{i}]: {e}"))?;
+            Category::from_slug(&rule.category).map_err(|e| format!("offence.rules[{i}]: {e}"))?;
             let has_condition = !rule.codes.is_empty()
                 || rule.code_range.is_some()
                 || !rule.code_prefix.is_empty()
@@ -408,7 +407,8 @@ fn check_time_section(name: &str, t: &TimeSection) -> Result<(), String> {
                 return Err(format!("{name}.formats: give at least one date format"));
             }
             for f in &t.formats {
-                crate::datetime::DateFormat::compile(f).map_err(|e| format!("{name}.formats: {e}"))?;
+                crate::datetime::DateFormat::compile(f)
+                    .map_err(|e| format!("{name}.formats: {e}"))?;
             }
         }
         (None, Some(_)) => {}

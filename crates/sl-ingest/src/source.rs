@@ -88,19 +88,30 @@ mod tests {
         let plain = dir.path().join("x.csv");
         std::fs::write(&plain, &text).expect("write");
         let gz = dir.path().join("x.csv.gz");
-        let mut enc = flate2::write::GzEncoder::new(File::create(&gz).expect("create"), flate2::Compression::default());
+        let mut enc = flate2::write::GzEncoder::new(
+            File::create(&gz).expect("create"),
+            flate2::Compression::default(),
+        );
         enc.write_all(&text).expect("gz");
         enc.finish().expect("gz finish");
         let zst = dir.path().join("x.csv.zst");
-        let mut z = zstd::stream::write::Encoder::new(File::create(&zst).expect("create"), 19).expect("zstd");
+        let mut z = zstd::stream::write::Encoder::new(File::create(&zst).expect("create"), 19)
+            .expect("zstd");
         z.long_distance_matching(true).expect("ldm");
         z.window_log(27).expect("window");
         z.write_all(&text).expect("zstd write");
         z.finish().expect("zstd finish");
-        for (p, c) in [(&plain, Compression::None), (&gz, Compression::Gzip), (&zst, Compression::Zstd)] {
+        for (p, c) in [
+            (&plain, Compression::None),
+            (&gz, Compression::Gzip),
+            (&zst, Compression::Zstd),
+        ] {
             assert_eq!(detect(p).expect("detect"), c);
             let mut out = Vec::new();
-            open_decompressed(p).expect("open").read_to_end(&mut out).expect("read");
+            open_decompressed(p)
+                .expect("open")
+                .read_to_end(&mut out)
+                .expect("read");
             assert_eq!(out, text);
         }
     }

@@ -210,7 +210,12 @@ fn header_name(bytes: &[u8]) -> String {
     let bytes = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF][..]).unwrap_or(bytes);
     match std::str::from_utf8(bytes) {
         Ok(s) => s.trim().to_string(),
-        Err(_) => bytes.iter().map(|&b| b as char).collect::<String>().trim().to_string(),
+        Err(_) => bytes
+            .iter()
+            .map(|&b| b as char)
+            .collect::<String>()
+            .trim()
+            .to_string(),
     }
 }
 
@@ -267,7 +272,11 @@ fn parquet_rows(path: &Path) -> Result<(Vec<String>, VecDeque<ByteRecord>), Stri
     let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
     let reader = SerializedFileReader::new(file).map_err(|e| e.to_string())?;
     let schema = reader.metadata().file_metadata().schema_descr();
-    let header: Vec<String> = schema.columns().iter().map(|c| c.name().to_string()).collect();
+    let header: Vec<String> = schema
+        .columns()
+        .iter()
+        .map(|c| c.name().to_string())
+        .collect();
     let mut rows = VecDeque::new();
     for row in reader.get_row_iter(None).map_err(|e| e.to_string())? {
         let row = row.map_err(|e| e.to_string())?;

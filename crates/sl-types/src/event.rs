@@ -125,7 +125,8 @@ pub struct Offence {
 /// sources that publish none, a hash of the row's content).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct EventId {
-    pub dataset: String,
+    /// Shared by every event of a dataset, so it is reference-counted, not copied.
+    pub dataset: std::sync::Arc<str>,
     pub source_id: String,
 }
 
@@ -135,8 +136,8 @@ pub struct Event {
     pub id: EventId,
     pub kind: SourceKind,
     pub occurred: TimeWindow,
-    /// The source's IANA time zone, e.g. `America/Chicago`.
-    pub time_zone: String,
+    /// The source's IANA time zone, e.g. `America/Chicago` (shared per dataset).
+    pub time_zone: std::sync::Arc<str>,
     pub reported: Option<Timestamp>,
     pub location: Location,
     pub areas: Areas,

@@ -110,8 +110,8 @@ mod tests {
 
     #[test]
     fn overrides_replace_and_validate() {
-        let t = HarmTable::with_overrides([(Category::Robbery, 547.0)], "local".into())
-            .expect("valid");
+        let t =
+            HarmTable::with_overrides([(Category::Robbery, 547.0)], "local".into()).expect("valid");
         assert_eq!(t.weight(Category::Robbery), 547.0);
         assert_eq!(t.weight(Category::Homicide), 5475.0);
         assert!(HarmTable::with_overrides([(Category::Robbery, -1.0)], "x".into()).is_err());
