@@ -62,7 +62,7 @@ pub struct QualityArgs {
     /// Also list up to N quarantined rows with file, row, column and reason.
     #[arg(long, default_value_t = 0)]
     pub show_rows: usize,
-    /// Only list quarantined rows with this reason code (with --show-rows).
+    /// Only list quarantined rows with this reason code (lists 20 unless --show-rows says otherwise).
     #[arg(long)]
     pub reason: Option<String>,
 }
@@ -293,7 +293,8 @@ pub fn quality(a: QualityArgs) -> Result<ExitCode> {
     let dataset = single_dataset(&store, a.dataset)?;
     let report = quality_report(&store, &dataset)?;
     let id = store.dataset_id(&dataset)?.context("dataset vanished")?;
-    let rows = if a.show_rows > 0 {
+    let show_rows = if a.reason.is_some() && a.show_rows == 0 { 20 } else { a.show_rows };
+    let rows = if show_rows > 0 {
         if let Some(r) = &a.reason
             && sl_types::ReasonCode::parse(r).is_none()
         {
@@ -302,7 +303,7 @@ pub fn quality(a: QualityArgs) -> Result<ExitCode> {
                 sl_types::ReasonCode::ALL.map(|c| c.as_str()).join(", ")
             );
         }
-        store.quarantined(id, a.reason.as_deref(), a.show_rows)?
+        store.quarantined(id, a.reason.as_deref(), show_rows)?
     } else {
         Vec::new()
     };

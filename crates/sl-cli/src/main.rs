@@ -17,7 +17,14 @@ use clap::{Parser, Subcommand};
 ///   streetlight quality --db city.db --dataset philadelphia-ppd
 ///   streetlight export --db city.db --dataset philadelphia-ppd --output events.gpkg
 #[derive(Debug, Parser)]
-#[command(name = "streetlight", version, about, long_about, max_term_width = 100)]
+#[command(
+    name = "streetlight",
+    version,
+    about,
+    long_about,
+    verbatim_doc_comment,
+    max_term_width = 100
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -44,10 +51,16 @@ enum Command {
 /// The store file, shared by every command.
 #[derive(Debug, Clone, clap::Args)]
 pub struct DbArg {
-    /// SQLite database file (created if missing).
+    /// SQLite database file (`ingest` creates it when missing).
     #[arg(long, env = "STREETLIGHT_DB", default_value = "streetlight.db")]
     pub db: PathBuf,
 }
+
+/// Exit codes: 0 success; 1 an error (message on stderr); 2 bad usage (clap);
+/// 3 ingest stopped early on request; 4 `check` found problems.
+pub const EXIT_ERROR: u8 = 1;
+pub const EXIT_INTERRUPTED: u8 = 3;
+pub const EXIT_CHECK_FAILED: u8 = 4;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -62,7 +75,7 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");
-            ExitCode::from(1)
+            ExitCode::from(EXIT_ERROR)
         }
     }
 }

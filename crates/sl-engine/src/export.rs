@@ -36,7 +36,8 @@ pub struct ExportSummary {
     pub path: String,
     pub format: ExportFormat,
     pub events: u64,
-    /// Events left out of map formats because they have no point.
+    /// Events without a point: left out of GeoJSON, written with empty coordinates to
+    /// CSV and an empty geometry to GeoPackage.
     pub without_point: u64,
 }
 
@@ -113,6 +114,9 @@ pub fn export<S: Store>(
                     return;
                 }
                 summary.events += 1;
+                if e.lon.is_none() {
+                    summary.without_point += 1;
+                }
                 let num = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
                 let txt = |v: &Option<String>| {
                     v.as_deref()

@@ -183,6 +183,18 @@ pub fn ingest<S: Store + Send>(
         .unwrap_or_else(|| Timestamp(jiff::Timestamp::now().as_second()));
     let ctx = build_context(profile, opts, now)?;
     let profile_sha = sl_ingest::source::sha256_bytes(profile.text.as_bytes());
+    // A file's load is identified by its bytes and by everything that shapes its events:
+    // the profile and, when not the default, the harm table.
+    let config_sha = if opts.harm == HarmTable::default() {
+        profile_sha.clone()
+    } else {
+        let mut text = profile.text.clone();
+        text.push_str("\n# harm table\n");
+        for (c, w) in opts.harm.iter() {
+            text.push_str(&format!("{c} = {w}\n"));
+        }
+        sl_ingest::source::sha256_bytes(text.as_bytes())
+    };
     let profile_name = profile
         .origin
         .as_ref()
@@ -222,7 +234,16 @@ pub fn ingest<S: Store + Send>(
         };
         let sha256 = sl_ingest::source::sha256_file(path).map_err(io_err)?;
         let size_bytes = std::fs::metadata(path).map_err(io_err)?.len();
+        // Check the header before registering the file, so a file the profile cannot
+        // read leaves no trace in the registry.
+        let table = Table::open(path, Format::from_path(path))?;
+        let layout = Layout::new(profile, table.header(), &file_name)?;
         let (dataset_id, keys) = datasets.get_mut(&dataset_name).expect("inserted above");
+        // The same bytes loaded earlier under another profile or harm table: that load
+        // is replaced, not added to.
+        if store.supersede_file(*dataset_id, &sha256, &config_sha)? {
+            *keys = KeyMap::from_stored(store.load_keys(*dataset_id)?, &store.sources(*dataset_id)?);
+        }
         let state = store.open_source(
             *dataset_id,
             &SourceFile {
@@ -230,7 +251,7 @@ pub fn ingest<S: Store + Send>(
                 file_path: path.display().to_string(),
                 sha256: sha256.clone(),
                 size_bytes,
-                profile_sha256: profile_sha.clone(),
+                profile_sha256: config_sha.clone(),
             },
         )?;
         let report = FileReport {
@@ -262,9 +283,9 @@ pub fn ingest<S: Store + Send>(
                 .map(|n| n.saturating_sub(batches_done));
             let outcome = load_file(
                 store,
-                profile,
+                table,
+                &layout,
                 &ctx,
-                path,
                 &file_name,
                 &report.sha256,
                 *dataset_id,
@@ -414,10 +435,30 @@ struct Origin {
     row: u64,
 }
 
+/// Keys are already uniform 64-bit hashes: hashing them again would only cost time.
+#[derive(Debug, Default, Clone, Copy)]
+struct PassThroughHasher(u64);
+
+impl std::hash::Hasher for PassThroughHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(*b);
+        }
+    }
+    fn write_u64(&mut self, v: u64) {
+        self.0 = v;
+    }
+}
+
+type KeyHashMap<V> = HashMap<u64, V, std::hash::BuildHasherDefault<PassThroughHasher>>;
+
 /// Stored keys of one dataset, updated as rows are classified.
 #[derive(Debug, Default)]
 pub(crate) struct KeyMap {
-    map: HashMap<u64, (u64, Origin)>,
+    map: KeyHashMap<(u64, Origin)>,
 }
 
 impl KeyMap {
@@ -426,7 +467,7 @@ impl KeyMap {
             .iter()
             .map(|s| (s.id, xxh3_64(s.sha256.as_bytes())))
             .collect();
-        let mut map = HashMap::with_capacity(keys.len() * 2);
+        let mut map = KeyHashMap::with_capacity_and_hasher(keys.len() * 2, Default::default());
         for k in keys {
             let origin = Origin {
                 file: file_of.get(&k.origin_source).copied().unwrap_or(0),
@@ -448,8 +489,8 @@ enum Class {
 }
 
 struct OwnedBatch {
-    inserts: Vec<(Normalised, u64)>,
-    updates: Vec<(Normalised, u64)>,
+    inserts: Vec<(Box<Normalised>, u64)>,
+    updates: Vec<(Box<Normalised>, u64)>,
     quarantine: Vec<Rejection>,
     duplicates: Vec<Rejection>,
     retractions: Vec<Retraction>,
@@ -483,9 +524,9 @@ struct LoadOutcome {
 )]
 fn load_file<S: Store + Send>(
     store: &mut S,
-    profile: &Profile,
+    mut table: Table,
+    layout: &Layout,
     ctx: &Context,
-    path: &Path,
     file_name: &str,
     file_sha256: &str,
     dataset: DatasetId,
@@ -496,8 +537,6 @@ fn load_file<S: Store + Send>(
     batch_budget: Option<u64>,
     progress: &(dyn Fn(Progress) + Sync),
 ) -> Result<LoadOutcome> {
-    let mut table = Table::open(path, Format::from_path(path))?;
-    let layout = Layout::new(profile, table.header(), file_name)?;
     table.skip(resume_from);
     let file_hash = xxh3_64(file_sha256.as_bytes());
 
@@ -595,13 +634,13 @@ fn load_file<S: Store + Send>(
                             row: n.row,
                         };
                         match classify(keys, key_hash, &n, here) {
-                            Class::Insert => batch.inserts.push((*n, key_hash)),
-                            Class::Update => batch.updates.push((*n, key_hash)),
+                            Class::Insert => batch.inserts.push((n, key_hash)),
+                            Class::Update => batch.updates.push((n, key_hash)),
                             Class::Unchanged => batch.unchanged += 1,
                             Class::Duplicate { of_source, of_row } => {
                                 batch.duplicates.push(Rejection {
                                     row: n.row,
-                                    line: 0,
+                                    line: n.line,
                                     column: None,
                                     reason: ReasonCode::Duplicate,
                                     detail: if of_source == source {
@@ -615,7 +654,7 @@ fn load_file<S: Store + Send>(
                                             of_source.0, n.event.id.source_id
                                         )
                                     },
-                                    raw: String::new(),
+                                    raw: format!("id={}", n.event.id.source_id),
                                 });
                             }
                         }

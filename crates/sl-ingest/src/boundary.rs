@@ -250,7 +250,7 @@ impl PolygonIndex {
                 ];
             }
         }
-        let band_count = (edges.len() / 8).clamp(1, 4096);
+        let band_count = (edges.len() / 2).clamp(1, 16_384);
         let height = ((bbox[3] - bbox[1]) / band_count as f64).max(f64::MIN_POSITIVE);
         let mut bands = vec![Vec::new(); band_count];
         for e in edges {

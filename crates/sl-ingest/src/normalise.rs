@@ -50,6 +50,7 @@ pub struct Rejection {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Normalised {
     pub row: u64,
+    pub line: u64,
     pub event: Event,
     /// Hash of the normalised content, to tell revisions from duplicates.
     pub content_hash: u64,
@@ -560,7 +561,8 @@ impl Layout {
             None => String::new(),
         };
         let parsed = self.parse_time(&self.occurred, rec);
-        // Retraction rows are recognised before any other check.
+        // Retraction rows are recognised before the date, place and offence checks:
+        // a cancellation with a bad date still cancels.
         if let Some((col, values, parts)) = &self.retraction {
             let v = field!(col);
             if values.iter().any(|x| *x == *v) {
@@ -864,6 +866,7 @@ impl Layout {
         let content_hash = content_hash(&event);
         RowOutcome::Event(Box::new(Normalised {
             row: raw.row,
+            line: raw.line,
             event,
             content_hash,
             retract_key,
@@ -961,7 +964,6 @@ impl Layout {
 
     fn categorise(&self, rec: &ByteRecord, code: &str, description: &str) -> Option<Category> {
         let numeric: Option<i64> = code.parse().ok();
-        let desc_lower = description.to_ascii_lowercase();
         for rule in &self.rules {
             if !rule.codes.is_empty() && !rule.codes.iter().any(|c| c == code) {
                 continue;
@@ -976,14 +978,13 @@ impl Layout {
             {
                 continue;
             }
-            if !rule.descriptions.is_empty() && !rule.descriptions.iter().any(|d| *d == desc_lower)
+            if !rule.descriptions.is_empty() && !rule.descriptions.iter().any(|d| d.eq_ignore_ascii_case(description))
             {
                 continue;
             }
             if let Some((col, values)) = &rule.column {
                 let Ok(v) = self.text(rec, col) else { continue };
-                let v = v.to_ascii_lowercase();
-                if !values.iter().any(|x| *x == v) {
+                if !values.iter().any(|x| x.eq_ignore_ascii_case(&v)) {
                     continue;
                 }
             }
@@ -1154,10 +1155,10 @@ pub fn row_hash_id(rec: &ByteRecord, constants: &[String]) -> String {
 /// Hash of an event's normalised content (everything but its id). Coordinates are
 /// rounded to the centimetre so that reprojection noise is not a revision.
 pub fn content_hash(e: &Event) -> u64 {
-    let mut h = xxhash_rust::xxh3::Xxh3::new();
+    let mut buf: Vec<u8> = Vec::with_capacity(192);
     let mut text = |t: &str| {
-        h.update(t.as_bytes());
-        h.update(&[0x1f]);
+        buf.extend_from_slice(t.as_bytes());
+        buf.push(0x1f);
     };
     text(e.kind.slug());
     text(&e.time_zone);
@@ -1168,21 +1169,17 @@ pub fn content_hash(e: &Event) -> u64 {
     text(&e.offence.code);
     text(&e.offence.description);
     text(e.offence.category.slug());
-    let mut num = |v: i64| h.update(&v.to_le_bytes());
-    num(e.occurred.from.0);
-    num(e.occurred.to.0);
-    num(e.reported.map_or(i64::MIN, |t| t.0));
     let (x, y) = e.location.xy.unwrap_or((f64::NAN, f64::NAN));
-    num(if x.is_nan() {
-        i64::MIN
-    } else {
-        (x * 100.0).round() as i64
-    });
-    num(if y.is_nan() {
-        i64::MIN
-    } else {
-        (y * 100.0).round() as i64
-    });
-    num(e.harm.to_bits() as i64);
-    h.digest()
+    let centimetres = |v: f64| if v.is_nan() { i64::MIN } else { (v * 100.0).round() as i64 };
+    for v in [
+        e.occurred.from.0,
+        e.occurred.to.0,
+        e.reported.map_or(i64::MIN, |t| t.0),
+        centimetres(x),
+        centimetres(y),
+        e.harm.to_bits() as i64,
+    ] {
+        buf.extend_from_slice(&v.to_le_bytes());
+    }
+    xxh3_64(&buf)
 }

@@ -155,7 +155,7 @@ pub struct JurisdictionSection {
     /// Boundary polygons (GeoJSON, ESRI Shapefile, or a zip holding one), searched
     /// relative to each input file's folder and its parents, then the profile's folder.
     pub boundary: Option<String>,
-    /// CRS of the boundary file when it is not WGS84 and carries no `.prj`.
+    /// CRS of the boundary file when it is not WGS84 (`.prj` files are not read).
     pub boundary_crs: Option<String>,
     /// WGS84 bounding box `[min_lon, min_lat, max_lon, max_lat]`.
     pub bbox: Option<[f64; 4]>,
@@ -316,6 +316,13 @@ impl Profile {
             }
         }
         check_time_section("occurred", &self.occurred)?;
+        if let Some(b) = self.jurisdiction.bbox
+            && !(b[0] < b[2] && b[1] < b[3] && b[0] >= -180.0 && b[2] <= 180.0 && b[1] >= -90.0 && b[3] <= 90.0)
+        {
+            return Err(format!(
+                "jurisdiction.bbox {b:?} must be [min_lon, min_lat, max_lon, max_lat] in WGS84 degrees with min < max"
+            ));
+        }
         if let Some(r) = &self.reported {
             check_time_section("reported", r)?;
         }
@@ -420,6 +427,12 @@ fn check_time_section(name: &str, t: &TimeSection) -> Result<(), String> {
     }
     if t.time_column.is_some() && t.column.is_none() {
         return Err(format!("{name}.time_column needs `column`"));
+    }
+    for d in t.placeholder_dates.iter().chain(t.earliest.iter()) {
+        let ok = d.split('-').count() == 3 && d.split('-').all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+        if !ok {
+            return Err(format!("{name}: `{d}` is not a date in YYYY-MM-DD form"));
+        }
     }
     if let Some(f) = &t.on_fold
         && f != "quarantine"

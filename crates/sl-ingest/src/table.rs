@@ -60,6 +60,10 @@ pub struct Table {
     header: Vec<String>,
     inner: Inner,
     next_row: u64,
+    /// Added to the CSV reader's line numbers. With CRLF line ends the reader reports
+    /// each record one line early; the first record (which follows the header, so
+    /// cannot start before line 2) reveals the shift.
+    line_shift: Option<u64>,
 }
 
 impl std::fmt::Debug for Table {
@@ -111,6 +115,7 @@ impl Table {
                     header,
                     inner: Inner::Csv(Box::new(csv)),
                     next_row: 1,
+                    line_shift: None,
                 })
             }
             Format::GeoJson => {
@@ -124,6 +129,7 @@ impl Table {
                     header,
                     inner: Inner::Memory(rows),
                     next_row: 1,
+                    line_shift: Some(0),
                 })
             }
             Format::Parquet => {
@@ -132,6 +138,7 @@ impl Table {
                     header,
                     inner: Inner::Memory(rows),
                     next_row: 1,
+                    line_shift: Some(0),
                 })
             }
         }
@@ -151,7 +158,9 @@ impl Table {
                     let mut record = ByteRecord::new();
                     match csv.read_byte_record(&mut record) {
                         Ok(true) => {
-                            let line = record.position().map_or(0, |p| p.line());
+                            let raw_line = record.position().map_or(0, |p| p.line());
+                            let shift = *self.line_shift.get_or_insert(2u64.saturating_sub(raw_line));
+                            let line = raw_line + shift;
                             out.push(RawRow {
                                 record,
                                 row: self.next_row,
@@ -161,7 +170,8 @@ impl Table {
                         }
                         Ok(false) => break,
                         Err(e) => {
-                            let line = e.position().map_or(0, |p| p.line());
+                            let line = e.position().map_or(0, |p| p.line())
+                                + self.line_shift.unwrap_or(0);
                             out.push(RawRow {
                                 record,
                                 row: self.next_row,
@@ -339,5 +349,23 @@ mod tests {
         assert_eq!(&rows[0].record[1], b"3");
         assert_eq!(&rows[0].record[2], b"-75.1");
         assert_eq!(&rows[1].record[2], b"");
+    }
+}
+
+#[cfg(test)]
+mod line_tests {
+    use super::*;
+
+    #[test]
+    fn line_numbers_count_the_header_with_lf_and_crlf() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        for (name, text) in [("lf.csv", "a,b\n1,2\n3,4\n"), ("crlf.csv", "a,b\r\n1,2\r\n3,4\r\n")] {
+            let p = dir.path().join(name);
+            std::fs::write(&p, text).expect("write");
+            let mut t = Table::open(&p, Format::Csv).expect("open");
+            let rows = t.read_chunk(10);
+            let lines: Vec<(u64, u64)> = rows.iter().map(|r| (r.row, r.line)).collect();
+            assert_eq!(lines, [(1, 2), (2, 3)], "{name}");
+        }
     }
 }

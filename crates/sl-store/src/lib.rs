@@ -37,6 +37,10 @@ pub trait Store {
     fn upsert_dataset(&mut self, spec: &DatasetSpec) -> Result<DatasetId>;
     /// Looks up a dataset by name.
     fn dataset_id(&self, name: &str) -> Result<Option<DatasetId>>;
+    /// Removes earlier loads of the same file bytes made with another configuration
+    /// (profile or harm table): their events, quarantined rows, retraction rows and
+    /// registry entries. Returns whether anything was removed.
+    fn supersede_file(&mut self, dataset: DatasetId, sha256: &str, keep_config: &str) -> Result<bool>;
     /// Finds (or registers) a source file; tells how far an earlier load got.
     fn open_source(&mut self, dataset: DatasetId, file: &SourceFile) -> Result<SourceState>;
     /// Every stored record key of a dataset, for duplicate and revision checks.

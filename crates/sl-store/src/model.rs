@@ -130,7 +130,9 @@ pub struct DatasetInfo {
     pub updated_at: String,
     pub events: u64,
     pub retracted_events: u64,
+    /// Quarantined rows (unmatched retractions included, duplicates not).
     pub quarantined: u64,
+    pub duplicates: u64,
     pub sources: u64,
 }
 

@@ -105,9 +105,9 @@ CREATE INDEX IF NOT EXISTS retractions_dataset ON retractions (dataset_id, sourc
 #[derive(Debug)]
 pub struct SqliteStore {
     conn: Connection,
-    /// Offence ids by (dataset, code, description, category, harm bits); cleared
-    /// whenever a transaction fails, since ids it made may have been rolled back.
-    offence_ids: std::collections::HashMap<(i64, String, String, &'static str, u64), i64>,
+    /// Offence ids; cleared whenever a transaction fails, since ids it made may have
+    /// been rolled back.
+    offence_ids: OffenceCache,
 }
 
 fn now_text() -> String {
@@ -205,7 +205,7 @@ impl SqliteStore {
         )?;
         Ok(Self {
             conn,
-            offence_ids: std::collections::HashMap::new(),
+            offence_ids: OffenceCache::default(),
         })
     }
 
@@ -220,7 +220,49 @@ fn opt_str(s: &Option<String>) -> Option<&str> {
     s.as_deref()
 }
 
-type OffenceCache = std::collections::HashMap<(i64, String, String, &'static str, u64), i64>;
+/// Offence ids keyed by a hash of (dataset, code, description, category, harm), with the
+/// full key kept to rule out hash collisions. Built without allocating on a hit, since it
+/// is consulted once per event written.
+#[derive(Debug, Default)]
+struct OffenceCache {
+    by_hash: std::collections::HashMap<u64, Vec<(OffenceKey, i64)>>,
+}
+
+#[derive(Debug, PartialEq)]
+struct OffenceKey {
+    dataset: i64,
+    code: String,
+    description: String,
+    category: &'static str,
+    harm_bits: u64,
+}
+
+impl OffenceCache {
+    fn clear(&mut self) {
+        self.by_hash.clear();
+    }
+}
+
+/// FNV-1a over the key's parts: the strings are short, so a one-pass byte hash beats
+/// setting up a block hasher for every event.
+fn offence_hash(dataset: i64, e: &sl_types::Event) -> u64 {
+    const PRIME: u64 = 0x0000_0100_0000_01b3;
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut eat = |bytes: &[u8]| {
+        for b in bytes {
+            h ^= u64::from(*b);
+            h = h.wrapping_mul(PRIME);
+        }
+        h ^= 0x1f;
+        h = h.wrapping_mul(PRIME);
+    };
+    eat(&dataset.to_le_bytes());
+    eat(e.offence.code.as_bytes());
+    eat(e.offence.description.as_bytes());
+    eat(e.offence.category.slug().as_bytes());
+    eat(&e.harm.to_bits().to_le_bytes());
+    h
+}
 
 /// The id of an offence row, created on first use inside the open transaction.
 fn offence_id(
@@ -230,15 +272,18 @@ fn offence_id(
     e: &sl_types::Event,
 ) -> Result<i64> {
     let o = &e.offence;
-    let key = (
-        dataset,
-        o.code.clone(),
-        o.description.clone(),
-        o.category.slug(),
-        e.harm.to_bits(),
-    );
-    if let Some(id) = cache.get(&key) {
-        return Ok(*id);
+    let hash = offence_hash(dataset, e);
+    if let Some(entries) = cache.by_hash.get(&hash) {
+        for (k, id) in entries {
+            if k.dataset == dataset
+                && k.code == o.code
+                && k.description == o.description
+                && k.category == o.category.slug()
+                && k.harm_bits == e.harm.to_bits()
+            {
+                return Ok(*id);
+            }
+        }
     }
     tx.execute(
         "INSERT OR IGNORE INTO offences (dataset_id, code, description, category, harm) VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -249,7 +294,16 @@ fn offence_id(
         params![dataset, o.code, o.description, o.category.slug(), e.harm],
         |r| r.get(0),
     )?;
-    cache.insert(key, id);
+    cache.by_hash.entry(hash).or_default().push((
+        OffenceKey {
+            dataset,
+            code: o.code.clone(),
+            description: o.description.clone(),
+            category: o.category.slug(),
+            harm_bits: e.harm.to_bits(),
+        },
+        id,
+    ));
     Ok(id)
 }
 
@@ -409,6 +463,25 @@ impl Store for SqliteStore {
             .map(DatasetId))
     }
 
+    fn supersede_file(&mut self, dataset: DatasetId, sha256: &str, keep_config: &str) -> Result<bool> {
+        let tx = self.conn.transaction()?;
+        let old: Vec<i64> = {
+            let mut stmt = tx.prepare(
+                "SELECT id FROM sources WHERE dataset_id=?1 AND sha256=?2 AND profile_sha256<>?3",
+            )?;
+            stmt.query_map(params![dataset.0, sha256, keep_config], |r| r.get(0))?
+                .collect::<std::result::Result<_, _>>()?
+        };
+        for id in &old {
+            tx.execute("DELETE FROM events WHERE origin_source=?1", [id])?;
+            tx.execute("DELETE FROM quarantine WHERE source_id=?1", [id])?;
+            tx.execute("DELETE FROM retractions WHERE source_id=?1", [id])?;
+            tx.execute("DELETE FROM sources WHERE id=?1", [id])?;
+        }
+        tx.commit()?;
+        Ok(!old.is_empty())
+    }
+
     fn open_source(&mut self, dataset: DatasetId, f: &SourceFile) -> Result<SourceState> {
         let existing = self
             .conn
@@ -545,9 +618,10 @@ impl Store for SqliteStore {
                     d.provenance, d.harm_source, d.created_at, d.updated_at,
                     (SELECT COUNT(*) FROM events e WHERE e.dataset_id=d.id AND e.retracted=0),
                     (SELECT COUNT(*) FROM events e WHERE e.dataset_id=d.id AND e.retracted=1),
-                    (SELECT COUNT(*) FROM quarantine q WHERE q.dataset_id=d.id)
+                    (SELECT COUNT(*) FROM quarantine q WHERE q.dataset_id=d.id AND q.reason<>'DUPLICATE')
                       + (SELECT COUNT(*) FROM retractions r WHERE r.dataset_id=d.id AND r.matched_event IS NULL),
-                    (SELECT COUNT(*) FROM sources s WHERE s.dataset_id=d.id)
+                    (SELECT COUNT(*) FROM sources s WHERE s.dataset_id=d.id),
+                    (SELECT COUNT(*) FROM quarantine q WHERE q.dataset_id=d.id AND q.reason='DUPLICATE')
              FROM datasets d ORDER BY d.name",
         )?;
         let rows = stmt.query_map([], |r| {
@@ -568,6 +642,7 @@ impl Store for SqliteStore {
                 retracted_events: r.get::<_, i64>(13)? as u64,
                 quarantined: r.get::<_, i64>(14)? as u64,
                 sources: r.get::<_, i64>(15)? as u64,
+                duplicates: r.get::<_, i64>(16)? as u64,
             })
         })?;
         Ok(rows.collect::<std::result::Result<_, _>>()?)

@@ -8,7 +8,7 @@
 pub enum ReasonCode {
     /// The row has no coordinates and the profile requires a location.
     MissingCoord,
-    /// Both coordinates are zero (or one is, for sources that use 0 as "none").
+    /// A coordinate is zero (either one): the location was lost, not withheld.
     ZeroCoord,
     /// A coordinate could not be read as a number, or reprojection failed.
     BadCoord,
@@ -34,7 +34,7 @@ pub enum ReasonCode {
     RaggedRow,
     /// The CSV (or other) decoder could not read the row at all.
     MalformedRow,
-    /// A required field (e.g. the record id or the offence) is empty.
+    /// A required field (the occurrence date, or both offence code and description) is empty.
     MissingField,
     /// A retraction or cancellation row whose original record is not in the data.
     RetractionWithoutOriginal,
@@ -92,7 +92,7 @@ impl ReasonCode {
     pub fn explain(self) -> &'static str {
         match self {
             ReasonCode::MissingCoord => "no coordinates, and the profile requires a location",
-            ReasonCode::ZeroCoord => "coordinates are (0, 0)",
+            ReasonCode::ZeroCoord => "a coordinate is 0 (location lost)",
             ReasonCode::BadCoord => "coordinates are not numbers or cannot be reprojected",
             ReasonCode::OutsideJurisdiction => "point lies outside the jurisdiction",
             ReasonCode::UnparseableDate => "occurrence date matches no configured format",
