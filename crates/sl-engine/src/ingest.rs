@@ -242,7 +242,8 @@ pub fn ingest<S: Store + Send>(
         // The same bytes loaded earlier under another profile or harm table: that load
         // is replaced, not added to.
         if store.supersede_file(*dataset_id, &sha256, &config_sha)? {
-            *keys = KeyMap::from_stored(store.load_keys(*dataset_id)?, &store.sources(*dataset_id)?);
+            *keys =
+                KeyMap::from_stored(store.load_keys(*dataset_id)?, &store.sources(*dataset_id)?);
         }
         let state = store.open_source(
             *dataset_id,
@@ -492,7 +493,8 @@ struct OwnedBatch {
     inserts: Vec<(Box<Normalised>, u64)>,
     updates: Vec<(Box<Normalised>, u64)>,
     quarantine: Vec<Rejection>,
-    duplicates: Vec<Rejection>,
+    /// Duplicates with the retraction key of the record they copy.
+    duplicates: Vec<(Rejection, Option<u64>)>,
     retractions: Vec<Retraction>,
     unchanged: u64,
     rows_committed: u64,
@@ -578,14 +580,16 @@ fn load_file<S: Store + Send>(
                         quarantine: b
                             .quarantine
                             .iter()
-                            .chain(b.duplicates.iter())
-                            .map(|r| QuarantineWrite {
+                            .map(|r| (r, None))
+                            .chain(b.duplicates.iter().map(|(r, k)| (r, *k)))
+                            .map(|(r, retract_key)| QuarantineWrite {
                                 row: r.row,
                                 line: r.line,
                                 column: r.column.as_deref(),
                                 reason: r.reason,
                                 detail: &r.detail,
                                 raw: &r.raw,
+                                retract_key,
                             })
                             .collect(),
                         retractions: b
@@ -638,24 +642,27 @@ fn load_file<S: Store + Send>(
                             Class::Update => batch.updates.push((n, key_hash)),
                             Class::Unchanged => batch.unchanged += 1,
                             Class::Duplicate { of_source, of_row } => {
-                                batch.duplicates.push(Rejection {
-                                    row: n.row,
-                                    line: n.line,
-                                    column: None,
-                                    reason: ReasonCode::Duplicate,
-                                    detail: if of_source == source {
-                                        format!(
-                                            "same record as row {of_row} of this file (id {})",
-                                            n.event.id.source_id
-                                        )
-                                    } else {
-                                        format!(
-                                            "same record as row {of_row} of source #{} (id {})",
-                                            of_source.0, n.event.id.source_id
-                                        )
+                                batch.duplicates.push((
+                                    Rejection {
+                                        row: n.row,
+                                        line: n.line,
+                                        column: None,
+                                        reason: ReasonCode::Duplicate,
+                                        detail: if of_source == source {
+                                            format!(
+                                                "same record as row {of_row} of this file (id {})",
+                                                n.event.id.source_id
+                                            )
+                                        } else {
+                                            format!(
+                                                "same record as row {of_row} of source #{} (id {})",
+                                                of_source.0, n.event.id.source_id
+                                            )
+                                        },
+                                        raw: format!("id={}", n.event.id.source_id),
                                     },
-                                    raw: format!("id={}", n.event.id.source_id),
-                                });
+                                    n.retract_key,
+                                ));
                             }
                         }
                     }

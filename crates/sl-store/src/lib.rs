@@ -40,7 +40,12 @@ pub trait Store {
     /// Removes earlier loads of the same file bytes made with another configuration
     /// (profile or harm table): their events, quarantined rows, retraction rows and
     /// registry entries. Returns whether anything was removed.
-    fn supersede_file(&mut self, dataset: DatasetId, sha256: &str, keep_config: &str) -> Result<bool>;
+    fn supersede_file(
+        &mut self,
+        dataset: DatasetId,
+        sha256: &str,
+        keep_config: &str,
+    ) -> Result<bool>;
     /// Finds (or registers) a source file; tells how far an earlier load got.
     fn open_source(&mut self, dataset: DatasetId, file: &SourceFile) -> Result<SourceState>;
     /// Every stored record key of a dataset, for duplicate and revision checks.

@@ -72,6 +72,9 @@ pub struct QuarantineWrite<'a> {
     pub reason: ReasonCode,
     pub detail: &'a str,
     pub raw: &'a str,
+    /// For `DUPLICATE` rows of sources with retractions: the key a retraction would
+    /// carry. A retraction may cancel a duplicate copy (one `Count = -1` per victim).
+    pub retract_key: Option<u64>,
 }
 
 /// A retraction row to write.

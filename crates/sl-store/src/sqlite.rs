@@ -84,8 +84,11 @@ CREATE TABLE IF NOT EXISTS quarantine (
     col TEXT,
     reason TEXT NOT NULL,
     detail TEXT NOT NULL,
-    raw TEXT NOT NULL
+    raw TEXT NOT NULL,
+    retract_key INTEGER,
+    cancelled INTEGER NOT NULL DEFAULT 0
 );
+CREATE INDEX IF NOT EXISTS quarantine_retract ON quarantine (dataset_id, retract_key) WHERE retract_key IS NOT NULL;
 CREATE INDEX IF NOT EXISTS quarantine_source ON quarantine (source_id, reason);
 CREATE INDEX IF NOT EXISTS quarantine_dataset ON quarantine (dataset_id, reason);
 CREATE TABLE IF NOT EXISTS retractions (
@@ -96,7 +99,8 @@ CREATE TABLE IF NOT EXISTS retractions (
     line INTEGER NOT NULL,
     retract_key INTEGER NOT NULL,
     raw TEXT NOT NULL,
-    matched_event INTEGER
+    matched_event INTEGER,
+    matched_duplicate INTEGER
 );
 CREATE INDEX IF NOT EXISTS retractions_dataset ON retractions (dataset_id, source_id, row);
 "#;
@@ -382,8 +386,8 @@ fn write_batch(conn: &mut Connection, cache: &mut OffenceCache, b: &Batch<'_>) -
             }
         }
         let mut quarantine = tx.prepare_cached(
-            "INSERT INTO quarantine (dataset_id, source_id, row, line, col, reason, detail, raw)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            "INSERT INTO quarantine (dataset_id, source_id, row, line, col, reason, detail, raw, retract_key)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
         )?;
         for q in &b.quarantine {
             quarantine.execute(params![
@@ -394,7 +398,8 @@ fn write_batch(conn: &mut Connection, cache: &mut OffenceCache, b: &Batch<'_>) -
                 q.column,
                 q.reason.as_str(),
                 q.detail,
-                q.raw
+                q.raw,
+                q.retract_key.map(|k| k as i64)
             ])?;
         }
         let mut retraction = tx.prepare_cached(
@@ -463,7 +468,12 @@ impl Store for SqliteStore {
             .map(DatasetId))
     }
 
-    fn supersede_file(&mut self, dataset: DatasetId, sha256: &str, keep_config: &str) -> Result<bool> {
+    fn supersede_file(
+        &mut self,
+        dataset: DatasetId,
+        sha256: &str,
+        keep_config: &str,
+    ) -> Result<bool> {
         let tx = self.conn.transaction()?;
         let old: Vec<i64> = {
             let mut stmt = tx.prepare(
@@ -548,7 +558,11 @@ impl Store for SqliteStore {
             [dataset.0],
         )?;
         tx.execute(
-            "UPDATE retractions SET matched_event=NULL WHERE dataset_id=?1",
+            "UPDATE quarantine SET cancelled=0 WHERE dataset_id=?1 AND cancelled=1",
+            [dataset.0],
+        )?;
+        tx.execute(
+            "UPDATE retractions SET matched_event=NULL, matched_duplicate=NULL WHERE dataset_id=?1",
             [dataset.0],
         )?;
         let retractions: Vec<(i64, i64)> = {
@@ -559,6 +573,18 @@ impl Store for SqliteStore {
                 .collect::<std::result::Result<_, _>>()?
         };
         {
+            // A retraction cancels one original: a duplicate copy of it first (sources
+            // that write one row per victim also write one cancellation per victim), the
+            // event itself once no copy is left; earliest first, so the result does not
+            // depend on anything but the data.
+            let mut find_copy = tx.prepare_cached(
+                "SELECT id FROM quarantine WHERE dataset_id=?1 AND retract_key=?2 AND cancelled=0
+                 ORDER BY source_id, row LIMIT 1",
+            )?;
+            let mut cancel_copy =
+                tx.prepare_cached("UPDATE quarantine SET cancelled=1 WHERE id=?1")?;
+            let mut link_copy =
+                tx.prepare_cached("UPDATE retractions SET matched_duplicate=?2 WHERE id=?1")?;
             let mut find = tx.prepare_cached(
                 "SELECT id FROM events WHERE dataset_id=?1 AND retract_key=?2 AND retracted=0
                  ORDER BY origin_source, origin_row LIMIT 1",
@@ -567,6 +593,14 @@ impl Store for SqliteStore {
             let mut link =
                 tx.prepare_cached("UPDATE retractions SET matched_event=?2 WHERE id=?1")?;
             for (rid, key) in retractions {
+                let copy: Option<i64> = find_copy
+                    .query_row(params![dataset.0, key], |r| r.get(0))
+                    .optional()?;
+                if let Some(qid) = copy {
+                    cancel_copy.execute([qid])?;
+                    link_copy.execute(params![rid, qid])?;
+                    continue;
+                }
                 let found: Option<i64> = find
                     .query_row(params![dataset.0, key], |r| r.get(0))
                     .optional()?;
@@ -588,7 +622,7 @@ impl Store for SqliteStore {
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
             )?;
         let (retracted, orphans): (i64, i64) = self.conn.query_row(
-            "SELECT COALESCE(SUM(matched_event IS NOT NULL), 0), COALESCE(SUM(matched_event IS NULL), 0)
+            "SELECT COALESCE(SUM(matched_event IS NOT NULL OR matched_duplicate IS NOT NULL), 0), COALESCE(SUM(matched_event IS NULL AND matched_duplicate IS NULL), 0)
              FROM retractions WHERE source_id=?1",
             [source.0],
             |r| Ok((r.get(0)?, r.get(1)?)),
@@ -619,7 +653,7 @@ impl Store for SqliteStore {
                     (SELECT COUNT(*) FROM events e WHERE e.dataset_id=d.id AND e.retracted=0),
                     (SELECT COUNT(*) FROM events e WHERE e.dataset_id=d.id AND e.retracted=1),
                     (SELECT COUNT(*) FROM quarantine q WHERE q.dataset_id=d.id AND q.reason<>'DUPLICATE')
-                      + (SELECT COUNT(*) FROM retractions r WHERE r.dataset_id=d.id AND r.matched_event IS NULL),
+                      + (SELECT COUNT(*) FROM retractions r WHERE r.dataset_id=d.id AND r.matched_event IS NULL AND r.matched_duplicate IS NULL),
                     (SELECT COUNT(*) FROM sources s WHERE s.dataset_id=d.id),
                     (SELECT COUNT(*) FROM quarantine q WHERE q.dataset_id=d.id AND q.reason='DUPLICATE')
              FROM datasets d ORDER BY d.name",
@@ -741,7 +775,7 @@ impl Store for SqliteStore {
         let mut stmt = self.conn.prepare(
             "SELECT reason, COUNT(*) FROM quarantine WHERE dataset_id=?1 GROUP BY reason
              UNION ALL
-             SELECT ?2, COUNT(*) FROM retractions WHERE dataset_id=?1 AND matched_event IS NULL
+             SELECT ?2, COUNT(*) FROM retractions WHERE dataset_id=?1 AND matched_event IS NULL AND matched_duplicate IS NULL
              HAVING COUNT(*) > 0
              ORDER BY 1",
         )?;
@@ -754,7 +788,7 @@ impl Store for SqliteStore {
 
     fn retraction_counts(&self, dataset: DatasetId) -> Result<(u64, u64)> {
         let (a, b): (i64, i64) = self.conn.query_row(
-            "SELECT COALESCE(SUM(matched_event IS NOT NULL), 0), COALESCE(SUM(matched_event IS NULL), 0)
+            "SELECT COALESCE(SUM(matched_event IS NOT NULL OR matched_duplicate IS NOT NULL), 0), COALESCE(SUM(matched_event IS NULL AND matched_duplicate IS NULL), 0)
              FROM retractions WHERE dataset_id=?1",
             [dataset.0],
             |r| Ok((r.get(0)?, r.get(1)?)),
@@ -775,7 +809,7 @@ impl Store for SqliteStore {
              UNION ALL
              SELECT s.file_name, r.row, r.line, NULL, ?4, 'retraction row whose original record is not in the data', r.raw
                FROM retractions r JOIN sources s ON s.id=r.source_id
-              WHERE r.dataset_id=?1 AND r.matched_event IS NULL AND (?2 IS NULL OR ?2=?4)
+              WHERE r.dataset_id=?1 AND r.matched_event IS NULL AND r.matched_duplicate IS NULL AND (?2 IS NULL OR ?2=?4)
              ORDER BY 1, 2 LIMIT ?3",
         )?;
         let rows = stmt.query_map(
@@ -842,9 +876,16 @@ impl Store for SqliteStore {
             [],
             |r| r.get(0),
         )?;
+        let dangling_copies: i64 = self.conn.query_row(
+            "SELECT COUNT(*) FROM retractions r WHERE r.matched_duplicate IS NOT NULL
+               AND NOT EXISTS (SELECT 1 FROM quarantine q WHERE q.id=r.matched_duplicate AND q.cancelled=1)",
+            [],
+            |r| r.get(0),
+        )?;
+        let dangling = dangling + dangling_copies;
         if dangling > 0 {
             report.problems.push(format!(
-                "{dangling} retraction rows point at events that are not marked retracted"
+                "{dangling} retraction rows point at originals that are not marked retracted or cancelled"
             ));
         }
         Ok(report)
