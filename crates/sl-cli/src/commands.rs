@@ -206,7 +206,7 @@ pub fn ingest(a: IngestArgs) -> Result<ExitCode> {
         print!("{}", output::ingest_text(&report));
     }
     Ok(if report.interrupted {
-        ExitCode::from(3)
+        ExitCode::from(crate::EXIT_INTERRUPTED)
     } else {
         ExitCode::SUCCESS
     })
@@ -293,7 +293,11 @@ pub fn quality(a: QualityArgs) -> Result<ExitCode> {
     let dataset = single_dataset(&store, a.dataset)?;
     let report = quality_report(&store, &dataset)?;
     let id = store.dataset_id(&dataset)?.context("dataset vanished")?;
-    let show_rows = if a.reason.is_some() && a.show_rows == 0 { 20 } else { a.show_rows };
+    let show_rows = if a.reason.is_some() && a.show_rows == 0 {
+        20
+    } else {
+        a.show_rows
+    };
     let rows = if show_rows > 0 {
         if let Some(r) = &a.reason
             && sl_types::ReasonCode::parse(r).is_none()
@@ -424,6 +428,6 @@ pub fn check(a: CheckArgs) -> Result<ExitCode> {
     Ok(if report.is_ok() {
         ExitCode::SUCCESS
     } else {
-        ExitCode::from(2)
+        ExitCode::from(crate::EXIT_CHECK_FAILED)
     })
 }

@@ -277,6 +277,7 @@ pub fn datasets_json(all: &[(DatasetInfo, Vec<SourceInfo>)]) -> Value {
                 "events": d.events,
                 "retracted_events": d.retracted_events,
                 "quarantined": d.quarantined,
+                "duplicates": d.duplicates,
                 "sources": sources.iter().map(|s| json!({
                     "file_name": s.file_name,
                     "path": s.file_path,
@@ -301,11 +302,12 @@ pub fn datasets_text(all: &[(DatasetInfo, Vec<SourceInfo>)]) -> String {
     for (d, sources) in all {
         let _ = writeln!(
             s,
-            "{}  {} events ({} retracted), {} quarantined, {} file(s), profile {}, {}",
+            "{}  {} events ({} retracted), {} quarantined, {} duplicates, {} file(s), profile {}, {}",
             d.name,
             d.events,
             d.retracted_events,
             d.quarantined,
+            d.duplicates,
             sources.len(),
             d.profile_name,
             d.time_zone
