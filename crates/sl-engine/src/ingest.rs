@@ -455,6 +455,7 @@ impl std::hash::Hasher for PassThroughHasher {
 }
 
 type KeyHashMap<V> = HashMap<u64, V, std::hash::BuildHasherDefault<PassThroughHasher>>;
+type KeyHashMap128 = HashMap<u128, u32>;
 
 /// Stored keys of one dataset, updated as rows are classified.
 #[derive(Debug, Default)]
@@ -539,7 +540,26 @@ fn load_file<S: Store + Send>(
     batch_budget: Option<u64>,
     progress: &(dyn Fn(Progress) + Sync),
 ) -> Result<LoadOutcome> {
-    table.skip(resume_from);
+    // Numbering of identical rows (profiles with `repeated_rows = "keep"`) counts every
+    // row from the top of the file, so rows skipped on a resume are still counted.
+    let mut repeats: Option<KeyHashMap128> =
+        layout.numbers_repeated_rows().then(KeyHashMap128::default);
+    match repeats.as_mut() {
+        Some(counts) => {
+            let mut left = resume_from;
+            while left > 0 {
+                let chunk = table.read_chunk(left.min(CHUNK_ROWS as u64) as usize);
+                if chunk.is_empty() {
+                    break;
+                }
+                left -= chunk.len() as u64;
+                for raw in &chunk {
+                    *counts.entry(layout.repeat_key(raw)).or_default() += 1;
+                }
+            }
+        }
+        None => table.skip(resume_from),
+    }
     let file_hash = xxh3_64(file_sha256.as_bytes());
 
     let (chunk_tx, chunk_rx) = bounded::<Vec<sl_ingest::RawRow>>(4);
@@ -626,7 +646,23 @@ fn load_file<S: Store + Send>(
                 .par_iter()
                 .map(|raw| layout.normalise(ctx, raw))
                 .collect();
-            for outcome in outcomes {
+            let copies: Vec<u32> = match repeats.as_mut() {
+                Some(counts) => chunk
+                    .iter()
+                    .map(|raw| {
+                        let n = counts.entry(layout.repeat_key(raw)).or_default();
+                        *n += 1;
+                        *n
+                    })
+                    .collect(),
+                None => Vec::new(),
+            };
+            for (i, mut outcome) in outcomes.into_iter().enumerate() {
+                if let (Some(&copy), RowOutcome::Event(n)) = (copies.get(i), &mut outcome)
+                    && copy > 1
+                {
+                    n.event.id.source_id.push_str(&format!("#{copy}"));
+                }
                 rows_done += 1;
                 pending += 1;
                 match outcome {

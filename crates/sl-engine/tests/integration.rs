@@ -68,12 +68,24 @@ fn run(store: &mut SqliteStore, files: &[PathBuf]) -> IngestReport {
     ingest(store, &profile(), &opts, &|_| {}).expect("ingest")
 }
 
-fn events(store: &SqliteStore, dataset: &str, retracted: bool) -> Vec<(String, String, Option<f64>, bool)> {
-    let id = store.dataset_id(dataset).expect("query").expect("dataset exists");
+fn events(
+    store: &SqliteStore,
+    dataset: &str,
+    retracted: bool,
+) -> Vec<(String, String, Option<f64>, bool)> {
+    let id = store
+        .dataset_id(dataset)
+        .expect("query")
+        .expect("dataset exists");
     let mut out = Vec::new();
-    let filter = EventFilter { include_retracted: retracted, ..EventFilter::default() };
+    let filter = EventFilter {
+        include_retracted: retracted,
+        ..EventFilter::default()
+    };
     store
-        .scan_events(id, &filter, &mut |e| out.push((e.source_key.clone(), e.code.clone(), e.lon, e.retracted)))
+        .scan_events(id, &filter, &mut |e| {
+            out.push((e.source_key.clone(), e.code.clone(), e.lon, e.retracted))
+        })
         .expect("scan");
     out.sort_by(|a, b| a.0.cmp(&b.0));
     out
@@ -82,24 +94,39 @@ fn events(store: &SqliteStore, dataset: &str, retracted: bool) -> Vec<(String, S
 #[test]
 fn new_revised_duplicate_and_unchanged() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let a = write(dir.path(), "a.csv", &[
-        "1,2020-01-01 10:00,-90.2,38.6,R,1 MAIN,1",
-        "2,2020-01-01 11:00,-90.2,38.6,B,2 MAIN,1",
-        "2,2020-01-01 11:00,-90.2,38.6,B,2 MAIN,1", // exact repeat of the row above
-    ]);
-    let b = write(dir.path(), "b.csv", &[
-        "1,2020-01-01 10:00,-90.3,38.6,R,1 MAIN,1", // revision: moved point
-        "3,2020-01-02 09:00,-90.2,38.7,R,3 MAIN,1",
-    ]);
+    let a = write(
+        dir.path(),
+        "a.csv",
+        &[
+            "1,2020-01-01 10:00,-90.2,38.6,R,1 MAIN,1",
+            "2,2020-01-01 11:00,-90.2,38.6,B,2 MAIN,1",
+            "2,2020-01-01 11:00,-90.2,38.6,B,2 MAIN,1", // exact repeat of the row above
+        ],
+    );
+    let b = write(
+        dir.path(),
+        "b.csv",
+        &[
+            "1,2020-01-01 10:00,-90.3,38.6,R,1 MAIN,1", // revision: moved point
+            "3,2020-01-02 09:00,-90.2,38.7,R,3 MAIN,1",
+        ],
+    );
     let mut store = SqliteStore::in_memory().expect("store");
     let r = run(&mut store, &[a.clone(), b.clone()]);
     let t = &r.totals;
-    assert_eq!((t.rows_read, t.accepted, t.inserted, t.updated, t.duplicates), (5, 4, 3, 1, 1));
+    assert_eq!(
+        (t.rows_read, t.accepted, t.inserted, t.updated, t.duplicates),
+        (5, 4, 3, 1, 1)
+    );
     assert!(t.balanced());
     let ev = events(&store, "toy", false);
     assert_eq!(ev.len(), 3);
     assert_eq!(ev[0].0, "1");
-    assert_eq!(ev[0].2, Some(-90.3), "the revision replaced the original point");
+    assert_eq!(
+        ev[0].2,
+        Some(-90.3),
+        "the revision replaced the original point"
+    );
 
     // Loading the same files again changes nothing and reports the same counts.
     let again = run(&mut store, &[a, b]);
@@ -112,17 +139,25 @@ fn new_revised_duplicate_and_unchanged() {
 #[test]
 fn retractions_cancel_one_original_each_and_orphans_are_reported() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let a = write(dir.path(), "a.csv", &[
-        "1,2020-01-01 10:00,-90.2,38.6,R,1 MAIN,1",
-        "2,2020-01-01 10:00,-90.2,38.6,R,1 MAIN,1", // same incident key, second record
-        "3,2020-01-03 10:00,-90.2,38.6,B,5 MAIN,1",
-    ]);
-    let b = write(dir.path(), "b.csv", &[
-        "9,01/01/2020,0,0,R,1 MAIN,-1", // bad date and no point: still a retraction row
-        "10,2020-01-01 10:00,0,0,R,1 MAIN,-1",
-        "11,2020-01-01 10:00,0,0,R,1 MAIN,-1", // a third cancellation: no original left
-        "12,2020-02-01 10:00,0,0,B,5 MAIN,-1", // matches nothing
-    ]);
+    let a = write(
+        dir.path(),
+        "a.csv",
+        &[
+            "1,2020-01-01 10:00,-90.2,38.6,R,1 MAIN,1",
+            "2,2020-01-01 10:00,-90.2,38.6,R,1 MAIN,1", // same incident key, second record
+            "3,2020-01-03 10:00,-90.2,38.6,B,5 MAIN,1",
+        ],
+    );
+    let b = write(
+        dir.path(),
+        "b.csv",
+        &[
+            "9,01/01/2020,0,0,R,1 MAIN,-1", // bad date and no point: still a retraction row
+            "10,2020-01-01 10:00,0,0,R,1 MAIN,-1",
+            "11,2020-01-01 10:00,0,0,R,1 MAIN,-1", // a third cancellation: no original left
+            "12,2020-02-01 10:00,0,0,B,5 MAIN,-1", // matches nothing
+        ],
+    );
     let mut store = SqliteStore::in_memory().expect("store");
     let r = run(&mut store, &[a, b]);
     let t = &r.totals;
@@ -132,7 +167,11 @@ fn retractions_cancel_one_original_each_and_orphans_are_reported() {
     assert!(t.balanced(), "{t:?}");
     let all = events(&store, "toy", true);
     let retracted: Vec<&str> = all.iter().filter(|e| e.3).map(|e| e.0.as_str()).collect();
-    assert_eq!(retracted, ["1", "2"], "earliest originals are cancelled first");
+    assert_eq!(
+        retracted,
+        ["1", "2"],
+        "earliest originals are cancelled first"
+    );
     assert_eq!(events(&store, "toy", false).len(), 1);
     let q = quality_report(&store, "toy").expect("report");
     assert_eq!((q.retractions_matched, q.retractions_unmatched), (2, 2));
@@ -145,8 +184,18 @@ fn an_interrupted_load_resumes_to_the_same_result() {
     let rows: Vec<String> = (0..1000)
         .map(|i| {
             let code = if i % 3 == 0 { "B" } else { "R" };
-            let lon = if i % 17 == 0 { "-95.0".to_string() } else { format!("-90.{:03}", i % 997) };
-            format!("{},2020-03-{:02} 10:{:02},{lon},38.6,{code},{} MAIN,1", i % 900, 1 + i % 28, i % 60, i % 50)
+            let lon = if i % 17 == 0 {
+                "-95.0".to_string()
+            } else {
+                format!("-90.{:03}", i % 997)
+            };
+            format!(
+                "{},2020-03-{:02} 10:{:02},{lon},38.6,{code},{} MAIN,1",
+                i % 900,
+                1 + i % 28,
+                i % 60,
+                i % 50
+            )
         })
         .collect();
     let refs: Vec<&str> = rows.iter().map(String::as_str).collect();
@@ -165,7 +214,10 @@ fn an_interrupted_load_resumes_to_the_same_result() {
         let r = ingest(&mut partial, &profile(), &o, &|_| {}).expect("partial ingest");
         assert!(r.interrupted);
         assert!(partial.check_integrity().expect("check").is_ok());
-        let rows = partial.sources(partial.dataset_id("toy").expect("q").expect("ds")).expect("sources")[0].rows_committed;
+        let rows = partial
+            .sources(partial.dataset_id("toy").expect("q").expect("ds"))
+            .expect("sources")[0]
+            .rows_committed;
         assert_eq!(rows % 64, 0, "only whole batches are committed");
     }
     let resumed = ingest(&mut partial, &profile(), &opts, &|_| {}).expect("resume");
@@ -178,12 +230,19 @@ fn an_interrupted_load_resumes_to_the_same_result() {
 fn a_file_without_a_required_column_fails_with_a_clear_message() {
     let dir = tempfile::tempdir().expect("tempdir");
     let p = dir.path().join("bad.csv");
-    std::fs::write(&p, "id,date,lon,lat,code\n1,2020-01-01 10:00,-90.2,38.6,R\n").expect("write");
+    std::fs::write(
+        &p,
+        "id,date,lon,lat,code\n1,2020-01-01 10:00,-90.2,38.6,R\n",
+    )
+    .expect("write");
     let mut store = SqliteStore::in_memory().expect("store");
     let opts = IngestOptions::new(vec![p]);
     let err = ingest(&mut store, &profile(), &opts, &|_| {}).expect_err("must fail");
     let msg = err.to_string();
-    assert!(msg.contains("no column for occurred") && msg.contains("when"), "{msg}");
+    assert!(
+        msg.contains("no column for occurred") && msg.contains("when"),
+        "{msg}"
+    );
 }
 
 mod real_data {
@@ -191,12 +250,18 @@ mod real_data {
 
     fn shared() -> PathBuf {
         let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data");
-        assert!(p.is_dir(), "real datasets expected at {} (CI places shared/ beside the clone)", p.display());
+        assert!(
+            p.is_dir(),
+            "real datasets expected at {} (CI places shared/ beside the clone)",
+            p.display()
+        );
         p
     }
 
     fn repo_profile(name: &str) -> Profile {
-        let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../profiles").join(format!("{name}.toml"));
+        let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../profiles")
+            .join(format!("{name}.toml"));
         Profile::load(&p).expect("shipped profile")
     }
 
@@ -213,7 +278,11 @@ mod real_data {
     #[test]
     fn stlouis_header_variants_and_retractions() {
         let d = shared().join("stlouis-slmpd/raw");
-        let files = vec![d.join("2013/may2013.csv.gz"), d.join("2013/june2013.csv.gz"), d.join("2017/may2017.csv.gz")];
+        let files = vec![
+            d.join("2013/may2013.csv.gz"),
+            d.join("2013/june2013.csv.gz"),
+            d.join("2017/may2017.csv.gz"),
+        ];
         let (store, r) = load("stlouis-slmpd", files);
         // Every file of the three header variants produced events.
         for f in &r.files {
@@ -221,7 +290,10 @@ mod real_data {
         }
         assert!(r.totals.retracted > 0, "Count = -1 rows retract originals");
         let q = quality_report(&store, "stlouis-slmpd").expect("report");
-        assert!(q.without_location_total > 0, "sex offences are published without a point");
+        assert!(
+            q.without_location_total > 0,
+            "sex offences are published without a point"
+        );
         assert_eq!(q.retractions_matched, r.totals.retracted);
     }
 
@@ -230,22 +302,80 @@ mod real_data {
         let d = shared().join("portland-nij-cfs");
         let (store, r) = load(
             "portland-nij-cfs",
-            vec![d.join("NIJ2016_AUG01_AUG31.csv.gz"), d.join("chirico-subsets/crimes_bur.csv")],
+            vec![
+                d.join("NIJ2016_AUG01_AUG31.csv.gz"),
+                d.join("chirico-subsets/crimes_bur.csv"),
+            ],
         );
         assert_eq!(r.files[0].dataset, "portland-nij-cfs");
         assert_eq!(r.files[1].dataset, "portland-nij-burglary");
         assert_eq!(r.files[0].counts.rows_read, 19_376);
         assert_eq!(r.files[1].counts.rows_read, 5_364);
-        let id = store.dataset_id("portland-nij-burglary").expect("q").expect("ds");
+        let id = store
+            .dataset_id("portland-nij-burglary")
+            .expect("q")
+            .expect("ds");
         let mut n = 0;
         let mut whole_days = true;
         store
             .scan_events(id, &EventFilter::default(), &mut |e| {
                 n += 1;
-                whole_days &= e.category == "cfs_burglary" && matches!(e.t_to - e.t_from, 82_800 | 86_400 | 90_000);
+                whole_days &= e.category == "cfs_burglary"
+                    && matches!(e.t_to - e.t_from, 82_800 | 86_400 | 90_000);
             })
             .expect("scan");
         assert!(n > 5000);
         assert!(whole_days, "day-resolution calls span their local day");
     }
+}
+
+#[test]
+fn repeated_rows_kept_apart_survive_reload_and_resume() {
+    let text = PROFILE.replace(
+        "[id]\ncolumns = [\"id\"]\n",
+        "[id]\nrepeated_rows = \"keep\"\n",
+    );
+    let profile = Profile::parse(&text, Path::new("keep.toml")).expect("profile");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut rows = Vec::new();
+    for i in 0..300 {
+        // Every row appears three times: three incidents the source cannot tell apart.
+        let row = format!(
+            "x,2020-01-{:02} 10:00,-90.2,38.6,R,{} MAIN,1",
+            1 + i % 28,
+            i
+        );
+        rows.extend([row.clone(), row.clone(), row]);
+    }
+    let refs: Vec<&str> = rows.iter().map(String::as_str).collect();
+    let f = write(dir.path(), "same.csv", &refs);
+    let mut opts = IngestOptions::new(vec![f.clone()]);
+    opts.now = Some(Timestamp(1_900_000_000));
+    opts.batch_rows = 100;
+
+    let mut whole = SqliteStore::in_memory().expect("store");
+    let r = ingest(&mut whole, &profile, &opts, &|_| {}).expect("ingest");
+    assert_eq!((r.totals.inserted, r.totals.duplicates), (900, 0));
+
+    let mut partial = SqliteStore::in_memory().expect("store");
+    let mut stop = opts.clone();
+    stop.stop_after_batches = Some(4);
+    ingest(&mut partial, &profile, &stop, &|_| {}).expect("partial");
+    let resumed = ingest(&mut partial, &profile, &opts, &|_| {}).expect("resume");
+    assert_eq!(resumed.totals, r.totals);
+    assert_eq!(events(&partial, "toy", true), events(&whole, "toy", true));
+
+    // The same rows in a later export (one new row at its end) are recognised as the
+    // records already stored.
+    let mut later = refs.clone();
+    later.push("x,2020-02-01 10:00,-90.2,38.6,R,NEW MAIN,1");
+    let g = write(dir.path(), "later.csv", &later);
+    let again = run_with(&mut whole, &profile, &[g]);
+    assert_eq!((again.totals.inserted, again.totals.duplicates), (1, 900));
+}
+
+fn run_with(store: &mut SqliteStore, profile: &Profile, files: &[PathBuf]) -> IngestReport {
+    let mut opts = IngestOptions::new(files.to_vec());
+    opts.now = Some(Timestamp(1_900_000_000));
+    ingest(store, profile, &opts, &|_| {}).expect("ingest")
 }

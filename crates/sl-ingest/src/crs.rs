@@ -43,6 +43,9 @@ pub struct Reprojector {
     local_to_metre: f64,
 }
 
+/// `((lon, lat) degrees, (x, y) local metres)`.
+pub type Projected = ((f64, f64), (f64, f64));
+
 /// A point that could not be reprojected.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ReprojectFailed;
@@ -69,7 +72,7 @@ impl Reprojector {
     }
 
     /// Source (x, y) → ((lon, lat) degrees, (x, y) local metres).
-    pub fn project(&self, x: f64, y: f64) -> Result<((f64, f64), (f64, f64)), ReprojectFailed> {
+    pub fn project(&self, x: f64, y: f64) -> Result<Projected, ReprojectFailed> {
         let mut p = if self.source_is_geographic {
             (x.to_radians(), y.to_radians(), 0.0)
         } else {

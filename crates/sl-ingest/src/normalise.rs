@@ -177,6 +177,7 @@ pub struct Layout {
     /// Columns shown in a rejection's `raw` summary.
     shown: Vec<Col>,
     header_fields: usize,
+    keep_repeated_rows: bool,
 }
 
 struct Resolver<'a> {
@@ -306,10 +307,8 @@ impl Layout {
         };
         let occurred = time_spec(&profile.occurred, &r, "occurred")?;
         let reported = match &profile.reported {
-            Some(s) => match time_spec(s, &r, "reported") {
-                Ok(t) => Some(t),
-                Err(_) => None, // the report time is optional: absent column, no value
-            },
+            // The report time is optional: a file without its column has no value.
+            Some(s) => time_spec(s, &r, "reported").ok(),
             None => None,
         };
         let (xy, zero_is_missing, quarantine_missing) = match &profile.location {
@@ -468,6 +467,7 @@ impl Layout {
             constants: constants.into_iter().map(|(_, v)| v).collect(),
             shown,
             header_fields: header.len(),
+            keep_repeated_rows: profile.id.repeated_rows.as_deref() == Some("keep"),
         })
     }
 
@@ -479,6 +479,23 @@ impl Layout {
     /// Whether the file's id comes from columns (true) or from hashing row content.
     pub fn has_source_ids(&self) -> bool {
         self.id_columns.is_some()
+    }
+
+    /// Whether identical rows in one file are numbered apart rather than collapsed
+    /// (`id.repeated_rows = "keep"` with row-content ids). The caller numbers them, in
+    /// file order, with [`Layout::repeat_key`].
+    pub fn numbers_repeated_rows(&self) -> bool {
+        self.keep_repeated_rows && self.id_columns.is_none()
+    }
+
+    /// A key equal for byte-identical rows: what repeated-row numbering counts.
+    pub fn repeat_key(&self, raw: &RawRow) -> u128 {
+        let mut buf = Vec::with_capacity(raw.record.as_slice().len() + raw.record.len());
+        for f in raw.record.iter() {
+            buf.extend_from_slice(f);
+            buf.push(0x1f);
+        }
+        xxh3_128(&buf)
     }
 
     fn text<'a>(&self, rec: &'a ByteRecord, col: &'a Col) -> Result<Cow<'a, str>, ()> {
@@ -978,7 +995,11 @@ impl Layout {
             {
                 continue;
             }
-            if !rule.descriptions.is_empty() && !rule.descriptions.iter().any(|d| d.eq_ignore_ascii_case(description))
+            if !rule.descriptions.is_empty()
+                && !rule
+                    .descriptions
+                    .iter()
+                    .any(|d| d.eq_ignore_ascii_case(description))
             {
                 continue;
             }
@@ -1170,7 +1191,13 @@ pub fn content_hash(e: &Event) -> u64 {
     text(&e.offence.description);
     text(e.offence.category.slug());
     let (x, y) = e.location.xy.unwrap_or((f64::NAN, f64::NAN));
-    let centimetres = |v: f64| if v.is_nan() { i64::MIN } else { (v * 100.0).round() as i64 };
+    let centimetres = |v: f64| {
+        if v.is_nan() {
+            i64::MIN
+        } else {
+            (v * 100.0).round() as i64
+        }
+    };
     for v in [
         e.occurred.from.0,
         e.occurred.to.0,

@@ -93,6 +93,12 @@ pub struct IdSection {
     /// missing from a file's header (or empty in a row), the row-content hash is used.
     #[serde(default)]
     pub columns: Vec<ColumnRef>,
+    /// For row-content ids only: `collapse` (default) makes byte-identical rows one
+    /// record (the later copies are duplicates); `keep` numbers identical rows within a
+    /// file (`#2`, `#3`, ...) so they stay separate records, for sources whose privacy
+    /// masking makes distinct incidents identical. Re-loading the same file, or a later
+    /// file repeating it, still recognises every row.
+    pub repeated_rows: Option<String>,
 }
 
 /// How an instant (occurrence or report time) is read.
@@ -317,7 +323,12 @@ impl Profile {
         }
         check_time_section("occurred", &self.occurred)?;
         if let Some(b) = self.jurisdiction.bbox
-            && !(b[0] < b[2] && b[1] < b[3] && b[0] >= -180.0 && b[2] <= 180.0 && b[1] >= -90.0 && b[3] <= 90.0)
+            && !(b[0] < b[2]
+                && b[1] < b[3]
+                && b[0] >= -180.0
+                && b[2] <= 180.0
+                && b[1] >= -90.0
+                && b[3] <= 90.0)
         {
             return Err(format!(
                 "jurisdiction.bbox {b:?} must be [min_lon, min_lat, max_lon, max_lat] in WGS84 degrees with min < max"
@@ -334,6 +345,14 @@ impl Profile {
             return Err(format!(
                 "location.missing `{m}` must be `accept` or `quarantine`"
             ));
+        }
+        match self.id.repeated_rows.as_deref() {
+            None | Some("collapse") | Some("keep") => {}
+            Some(other) => {
+                return Err(format!(
+                    "id.repeated_rows `{other}` must be `collapse` or `keep`"
+                ));
+            }
         }
         if let Some(def) = &self.offence.default_category {
             Category::from_slug(def).map_err(|e| format!("offence.default_category: {e}"))?;
@@ -429,7 +448,9 @@ fn check_time_section(name: &str, t: &TimeSection) -> Result<(), String> {
         return Err(format!("{name}.time_column needs `column`"));
     }
     for d in t.placeholder_dates.iter().chain(t.earliest.iter()) {
-        let ok = d.split('-').count() == 3 && d.split('-').all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+        let ok = d.split('-').count() == 3
+            && d.split('-')
+                .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
         if !ok {
             return Err(format!("{name}: `{d}` is not a date in YYYY-MM-DD form"));
         }

@@ -60,10 +60,121 @@ pub struct Table {
     header: Vec<String>,
     inner: Inner,
     next_row: u64,
-    /// Added to the CSV reader's line numbers. With CRLF line ends the reader reports
-    /// each record one line early; the first record (which follows the header, so
-    /// cannot start before line 2) reveals the shift.
-    line_shift: Option<u64>,
+    /// Newline offsets of the CSV byte stream, for line numbers (see [`LineCounter`]).
+    lines: Option<LineCounter>,
+}
+
+/// Line numbers for CSV records, counted from the bytes themselves.
+///
+/// The CSV reader's own line positions are taken before it skips blank lines and
+/// before the `\n` of a CRLF pair, so they drift. Instead the decompressed stream is
+/// scanned for `\n` as it is read, and a record's last line is the number of newlines
+/// before the reader's position after the record (plus one if the record did not end
+/// with a newline); its first line subtracts the newlines inside its quoted fields.
+#[derive(Debug, Clone)]
+struct LineCounter {
+    log: std::sync::Arc<std::sync::Mutex<NewlineLog>>,
+    /// Newlines counted so far (all before the last record's end).
+    seen: u64,
+    last_newline: Option<(u64, bool)>,
+}
+
+#[derive(Debug, Default)]
+struct NewlineLog {
+    /// Offset of each `\n`, and whether a closing quote comes right before it (ignoring
+    /// one `\r`): that tells a record terminator after a quoted field ending in a newline
+    /// from a newline inside a quote that never closes.
+    offsets: VecDeque<(u64, bool)>,
+    scanned: u64,
+    /// The last two bytes scanned, oldest first.
+    tail: [u8; 2],
+    /// A `\r` that ended the previous read: a line end unless a `\n` follows.
+    pending_cr: Option<(u64, bool)>,
+}
+
+impl LineCounter {
+    /// 1-based first line of a record that ended at byte offset `end`.
+    fn first_line(&mut self, end: u64, record: &ByteRecord) -> u64 {
+        let mut log = self.log.lock().unwrap_or_else(|e| e.into_inner());
+        while let Some(&(off, after_quote)) = log.offsets.front() {
+            if off >= end {
+                break;
+            }
+            log.offsets.pop_front();
+            self.seen += 1;
+            self.last_newline = Some((off, after_quote));
+        }
+        let newline_at_end =
+            matches!(self.last_newline, Some((off, _)) if end > 0 && off == end - 1);
+        // If the record's data itself ends with a newline, the final newline is a
+        // terminator only when a closing quote precedes it.
+        let terminated = newline_at_end
+            && (!matches!(record.as_slice().last(), Some(b'\n' | b'\r'))
+                || matches!(self.last_newline, Some((_, true))));
+        let last = if terminated { self.seen } else { self.seen + 1 };
+        let data = record.as_slice();
+        let embedded = memchr::memchr_iter(b'\n', data).count() as u64
+            + memchr::memchr_iter(b'\r', data)
+                .filter(|&i| data.get(i + 1) != Some(&b'\n'))
+                .count() as u64;
+        last.saturating_sub(embedded).max(1)
+    }
+}
+
+/// Passes bytes through, logging the offset of every `\n`.
+struct NewlineLogger<R> {
+    inner: R,
+    log: std::sync::Arc<std::sync::Mutex<NewlineLog>>,
+}
+
+impl<R: Read> Read for NewlineLogger<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let mut log = self.log.lock().unwrap_or_else(|e| e.into_inner());
+        let base = log.scanned;
+        let tail = log.tail;
+        let byte_at = |j: isize| -> u8 {
+            if j >= 0 {
+                buf[j as usize]
+            } else {
+                tail[(2 + j) as usize]
+            }
+        };
+        if let Some(cr) = log.pending_cr.take()
+            && (n == 0 || buf[0] != b'\n')
+        {
+            log.offsets.push_back(cr);
+        }
+        // Line ends are `\n`, `\r\n` (counted at the `\n`) and a lone `\r` (old Mac files).
+        for i in memchr::memchr2_iter(b'\n', b'\r', &buf[..n]) {
+            let i = i as isize;
+            let is_lf = buf[i as usize] == b'\n';
+            if !is_lf {
+                let next = (i as usize) + 1;
+                if next == n {
+                    let before = byte_at(i - 1);
+                    log.pending_cr = Some((base + i as u64, before == b'"'));
+                    continue;
+                }
+                if buf[next] == b'\n' {
+                    continue;
+                }
+            }
+            let before = if is_lf && byte_at(i - 1) == b'\r' {
+                byte_at(i - 2)
+            } else {
+                byte_at(i - 1)
+            };
+            log.offsets.push_back((base + i as u64, before == b'"'));
+        }
+        if n >= 2 {
+            log.tail = [buf[n - 2], buf[n - 1]];
+        } else if n == 1 {
+            log.tail = [log.tail[1], buf[0]];
+        }
+        log.scanned += n as u64;
+        Ok(n)
+    }
 }
 
 impl std::fmt::Debug for Table {
@@ -99,7 +210,11 @@ impl Table {
         };
         match format {
             Format::Csv => {
-                let reader = source::open_decompressed(path).map_err(|e| err(e.to_string()))?;
+                let log = std::sync::Arc::new(std::sync::Mutex::new(NewlineLog::default()));
+                let reader: Box<dyn Read + Send> = Box::new(NewlineLogger {
+                    inner: source::open_decompressed(path).map_err(|e| err(e.to_string()))?,
+                    log: log.clone(),
+                });
                 let mut csv = csv::ReaderBuilder::new()
                     .flexible(true)
                     .has_headers(true)
@@ -115,7 +230,11 @@ impl Table {
                     header,
                     inner: Inner::Csv(Box::new(csv)),
                     next_row: 1,
-                    line_shift: None,
+                    lines: Some(LineCounter {
+                        log,
+                        seen: 0,
+                        last_newline: None,
+                    }),
                 })
             }
             Format::GeoJson => {
@@ -129,7 +248,7 @@ impl Table {
                     header,
                     inner: Inner::Memory(rows),
                     next_row: 1,
-                    line_shift: Some(0),
+                    lines: None,
                 })
             }
             Format::Parquet => {
@@ -138,7 +257,7 @@ impl Table {
                     header,
                     inner: Inner::Memory(rows),
                     next_row: 1,
-                    line_shift: Some(0),
+                    lines: None,
                 })
             }
         }
@@ -158,9 +277,11 @@ impl Table {
                     let mut record = ByteRecord::new();
                     match csv.read_byte_record(&mut record) {
                         Ok(true) => {
-                            let raw_line = record.position().map_or(0, |p| p.line());
-                            let shift = *self.line_shift.get_or_insert(2u64.saturating_sub(raw_line));
-                            let line = raw_line + shift;
+                            let end = csv.position().byte();
+                            let line = self
+                                .lines
+                                .as_mut()
+                                .map_or(0, |l| l.first_line(end, &record));
                             out.push(RawRow {
                                 record,
                                 row: self.next_row,
@@ -170,8 +291,8 @@ impl Table {
                         }
                         Ok(false) => break,
                         Err(e) => {
-                            let line = e.position().map_or(0, |p| p.line())
-                                + self.line_shift.unwrap_or(0);
+                            // A read error has no trustworthy position: line unknown (0).
+                            let line = 0;
                             out.push(RawRow {
                                 record,
                                 row: self.next_row,
@@ -359,7 +480,10 @@ mod line_tests {
     #[test]
     fn line_numbers_count_the_header_with_lf_and_crlf() {
         let dir = tempfile::tempdir().expect("tempdir");
-        for (name, text) in [("lf.csv", "a,b\n1,2\n3,4\n"), ("crlf.csv", "a,b\r\n1,2\r\n3,4\r\n")] {
+        for (name, text) in [
+            ("lf.csv", "a,b\n1,2\n3,4\n"),
+            ("crlf.csv", "a,b\r\n1,2\r\n3,4\r\n"),
+        ] {
             let p = dir.path().join(name);
             std::fs::write(&p, text).expect("write");
             let mut t = Table::open(&p, Format::Csv).expect("open");
