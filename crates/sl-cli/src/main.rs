@@ -4,6 +4,11 @@
 mod commands;
 mod output;
 
+/// Ingest allocates a few small strings per row across several threads; mimalloc's
+/// thread-local free lists make that markedly cheaper than the system allocator.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 

@@ -788,9 +788,11 @@ impl Layout {
                         missing_loc()
                     } else {
                         let Some(rp) = &ctx.reprojector else {
-                            unreachable!(
-                                "engine builds a reprojector whenever the profile has a location"
-                            )
+                            return reject(
+                                Some(xc),
+                                ReasonCode::BadCoord,
+                                "no reprojection is configured for this profile's location".into(),
+                            );
                         };
                         let (lonlat, xy) = match rp.project(x, y) {
                             Ok(v) => v,
