@@ -12,6 +12,7 @@ build:
 ## Load the bundled real data into a local SQLite database and print its quality report.
 demo: build
 	@mkdir -p demo-out
+	@rm -f $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm
 	$(BIN) ingest --db $(DEMO_DB) --profile stlouis-slmpd data/stlouis-slmpd/raw/2019/*.csv.gz
 	$(BIN) ingest --db $(DEMO_DB) --profile vancouver-vpd data/vancouver-vpd/raw/*.csv.gz
 	$(BIN) datasets --db $(DEMO_DB)

@@ -23,7 +23,7 @@ pub struct IngestArgs {
     /// Source profile: a name under profiles/ (e.g. `stlouis-slmpd`) or a path to a TOML file.
     #[arg(long)]
     pub profile: String,
-    /// Input files: CSV (plain, .gz, .zst), GeoJSON or Parquet.
+    /// Input files: CSV (plain, .gz, .zst), GeoJSON, Parquet, or a point shapefile (.shp, or a .zip holding one).
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
     /// Print the result as JSON.

@@ -167,13 +167,14 @@ pub fn ingest<S: Store + Send>(
 ) -> Result<IngestReport> {
     if opts.files.is_empty() {
         return Err(EngineError::Invalid(
-            "no input files: give one or more CSV, GeoJSON or Parquet files".into(),
+            "no input files: give one or more CSV, GeoJSON, Parquet or point-shapefile files"
+                .into(),
         ));
     }
     for f in &opts.files {
         if !f.is_file() {
             return Err(EngineError::Invalid(format!(
-                "{} does not exist or is not a file",
+                "input {} does not exist or is not a file: check the path (a shell pattern that matches nothing is passed on as it is)",
                 f.display()
             )));
         }
@@ -638,14 +639,15 @@ fn load_file<S: Store + Send>(
             .map_err(|e| EngineError::Invalid(format!("cannot start the writer thread: {e}")))?;
         // Normalise in parallel, classify in order.
         let mut batch = OwnedBatch::new();
+        let mut outcomes: Vec<RowOutcome> = Vec::new();
         let mut pending = 0usize;
         let mut rows_done = resume_from;
         let mut send_failed = false;
         for chunk in chunk_rx {
-            let outcomes: Vec<RowOutcome> = chunk
+            chunk
                 .par_iter()
                 .map(|raw| layout.normalise(ctx, raw))
-                .collect();
+                .collect_into_vec(&mut outcomes);
             let copies: Vec<u32> = match repeats.as_mut() {
                 Some(counts) => chunk
                     .iter()
@@ -657,7 +659,7 @@ fn load_file<S: Store + Send>(
                     .collect(),
                 None => Vec::new(),
             };
-            for (i, mut outcome) in outcomes.into_iter().enumerate() {
+            for (i, mut outcome) in outcomes.drain(..).enumerate() {
                 if let (Some(&copy), RowOutcome::Event(n)) = (copies.get(i), &mut outcome)
                     && copy > 1
                 {
@@ -703,7 +705,7 @@ fn load_file<S: Store + Send>(
                         }
                     }
                     RowOutcome::Retraction(r) => batch.retractions.push(r),
-                    RowOutcome::Rejected(r) => batch.quarantine.push(r),
+                    RowOutcome::Rejected(r) => batch.quarantine.push(*r),
                 }
                 if pending >= batch_rows {
                     batch.rows_committed = rows_done;
@@ -741,6 +743,7 @@ fn event_write(n: &Normalised, key_hash: u64) -> EventWrite<'_> {
         key_hash,
         content_hash: n.content_hash,
         retract_key: n.retract_key,
+        offence_key: n.offence_key,
         origin_row: n.row,
     }
 }

@@ -56,6 +56,9 @@ pub struct Normalised {
     pub content_hash: u64,
     /// Key that a retraction row would carry for this record (profiles with retractions).
     pub retract_key: Option<u64>,
+    /// Identity of the offence (dataset, code, description, category, harm), so the
+    /// store can file offences without comparing strings per event.
+    pub offence_key: u64,
 }
 
 /// A retraction (cancellation) row.
@@ -72,7 +75,9 @@ pub struct Retraction {
 pub enum RowOutcome {
     Event(Box<Normalised>),
     Retraction(Retraction),
-    Rejected(Rejection),
+    /// Boxed: rejections are rare and large; keeping the enum small keeps the per-chunk
+    /// outcome vectors small.
+    Rejected(Box<Rejection>),
 }
 
 /// A file whose header lacks a column the profile requires.
@@ -178,6 +183,8 @@ pub struct Layout {
     shown: Vec<Col>,
     header_fields: usize,
     keep_repeated_rows: bool,
+    /// Positions of reader-added geometry columns, left out of row-content ids.
+    virtual_columns: Vec<usize>,
 }
 
 struct Resolver<'a> {
@@ -468,6 +475,12 @@ impl Layout {
             shown,
             header_fields: header.len(),
             keep_repeated_rows: profile.id.repeated_rows.as_deref() == Some("keep"),
+            virtual_columns: header
+                .iter()
+                .enumerate()
+                .filter(|(_, h)| *h == crate::table::GEOMETRY_X || *h == crate::table::GEOMETRY_Y)
+                .map(|(i, _)| i)
+                .collect(),
         })
     }
 
@@ -535,14 +548,14 @@ impl Layout {
     pub fn normalise<'a>(&'a self, ctx: &Context, raw: &'a RawRow) -> RowOutcome {
         let rec = &raw.record;
         let reject = |column: Option<&Col>, reason: ReasonCode, detail: String| {
-            RowOutcome::Rejected(Rejection {
+            RowOutcome::Rejected(Box::new(Rejection {
                 row: raw.row,
                 line: raw.line,
                 column: column.map(|c| c.name().to_string()),
                 reason,
                 detail,
                 raw: self.summary(rec),
-            })
+            }))
         };
         if let Some(err) = &raw.decode_error {
             return reject(None, ReasonCode::MalformedRow, err.clone());
@@ -883,12 +896,14 @@ impl Layout {
             harm: ctx.harm.weight(category),
         };
         let content_hash = content_hash(&event);
+        let offence_key = offence_key(&event);
         RowOutcome::Event(Box::new(Normalised {
             row: raw.row,
             line: raw.line,
             event,
             content_hash,
             retract_key,
+            offence_key,
         }))
     }
 
@@ -1040,7 +1055,7 @@ impl Layout {
                 return Ok(id);
             }
         }
-        Ok(row_hash_id(rec, &self.constants))
+        Ok(row_hash_id(rec, &self.constants, &self.virtual_columns))
     }
 
     fn retract_key<'a>(
@@ -1162,9 +1177,14 @@ pub fn normalise_code(code: &str, numeric: bool) -> String {
 
 /// An id for sources without record ids: a 128-bit hash of every field (and any
 /// constant columns), so byte-identical rows share an id and collapse as duplicates.
-pub fn row_hash_id(rec: &ByteRecord, constants: &[String]) -> String {
+/// Fields at `skip` (the geometry columns a GeoJSON or shapefile reader adds) are left
+/// out, so the same record read from a table export and from a map export agrees.
+pub fn row_hash_id(rec: &ByteRecord, constants: &[String], skip: &[usize]) -> String {
     let mut buf = Vec::with_capacity(rec.as_slice().len() + rec.len() + 16);
-    for f in rec.iter() {
+    for (i, f) in rec.iter().enumerate() {
+        if skip.contains(&i) {
+            continue;
+        }
         buf.extend_from_slice(f);
         buf.push(0x1f);
     }
@@ -1173,6 +1193,26 @@ pub fn row_hash_id(rec: &ByteRecord, constants: &[String]) -> String {
         buf.push(0x1f);
     }
     format!("h{:032x}", xxh3_128(&buf))
+}
+
+/// FNV-1a over the offence's identity: dataset, code, description, category, harm.
+pub fn offence_key(e: &Event) -> u64 {
+    const PRIME: u64 = 0x0000_0100_0000_01b3;
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut eat = |bytes: &[u8]| {
+        for b in bytes {
+            h ^= u64::from(*b);
+            h = h.wrapping_mul(PRIME);
+        }
+        h ^= 0x1f;
+        h = h.wrapping_mul(PRIME);
+    };
+    eat(e.id.dataset.as_bytes());
+    eat(e.offence.code.as_bytes());
+    eat(e.offence.description.as_bytes());
+    eat(e.offence.category.slug().as_bytes());
+    eat(&e.harm.to_bits().to_le_bytes());
+    h
 }
 
 /// Hash of an event's normalised content (everything but its id). Coordinates are

@@ -18,6 +18,8 @@ use sl_ingest::{
 };
 use sl_types::{Category, HarmTable, Precision, ReasonCode, Timestamp};
 
+#[path = "integration/readers.rs"]
+mod readers;
 #[path = "integration/reprojection.rs"]
 mod reprojection;
 /// The fixed "now" of every test: 2024-06-01T00:00:00Z (2024-05-31 19:00 in Chicago).

@@ -60,6 +60,8 @@ pub struct EventWrite<'a> {
     pub key_hash: u64,
     pub content_hash: u64,
     pub retract_key: Option<u64>,
+    /// The offence's identity hash; it is the offence row's id.
+    pub offence_key: u64,
     pub origin_row: u64,
 }
 

@@ -8,7 +8,7 @@ use sl_types::ReasonCode;
 use crate::model::*;
 use crate::{Result, Store, StoreError};
 
-const SCHEMA_VERSION: i64 = 1;
+const SCHEMA_VERSION: i64 = 2;
 
 const SCHEMA: &str = r#"
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -54,6 +54,7 @@ CREATE TABLE IF NOT EXISTS offences (
     harm REAL NOT NULL,
     UNIQUE (dataset_id, code, description, category, harm)
 );
+-- An offence's id is the hash of its identity (dataset, code, description, category, harm).
 -- kind and time zone are the dataset's (every row of a profile shares them).
 CREATE TABLE IF NOT EXISTS events (
     id INTEGER PRIMARY KEY,
@@ -224,90 +225,50 @@ fn opt_str(s: &Option<String>) -> Option<&str> {
     s.as_deref()
 }
 
-/// Offence ids keyed by a hash of (dataset, code, description, category, harm), with the
-/// full key kept to rule out hash collisions. Built without allocating on a hit, since it
-/// is consulted once per event written.
+/// Offence ids already written and checked in this session. An offence's id is the
+/// hash of its identity (computed during normalisation), so the writer only touches
+/// the offences table the first time it meets an id.
 #[derive(Debug, Default)]
 struct OffenceCache {
-    by_hash: std::collections::HashMap<u64, Vec<(OffenceKey, i64)>>,
-}
-
-#[derive(Debug, PartialEq)]
-struct OffenceKey {
-    dataset: i64,
-    code: String,
-    description: String,
-    category: &'static str,
-    harm_bits: u64,
+    known: std::collections::HashSet<u64>,
 }
 
 impl OffenceCache {
     fn clear(&mut self) {
-        self.by_hash.clear();
+        self.known.clear();
     }
 }
 
-/// FNV-1a over the key's parts: the strings are short, so a one-pass byte hash beats
-/// setting up a block hasher for every event.
-fn offence_hash(dataset: i64, e: &sl_types::Event) -> u64 {
-    const PRIME: u64 = 0x0000_0100_0000_01b3;
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    let mut eat = |bytes: &[u8]| {
-        for b in bytes {
-            h ^= u64::from(*b);
-            h = h.wrapping_mul(PRIME);
-        }
-        h ^= 0x1f;
-        h = h.wrapping_mul(PRIME);
-    };
-    eat(&dataset.to_le_bytes());
-    eat(e.offence.code.as_bytes());
-    eat(e.offence.description.as_bytes());
-    eat(e.offence.category.slug().as_bytes());
-    eat(&e.harm.to_bits().to_le_bytes());
-    h
-}
-
-/// The id of an offence row, created on first use inside the open transaction.
+/// Files the offence of an event under its id, once per session; a stored row with the
+/// same id but another identity would be a hash collision and is reported, not merged.
 fn offence_id(
     tx: &rusqlite::Transaction<'_>,
     cache: &mut OffenceCache,
     dataset: i64,
-    e: &sl_types::Event,
+    w: &EventWrite<'_>,
 ) -> Result<i64> {
-    let o = &e.offence;
-    let hash = offence_hash(dataset, e);
-    if let Some(entries) = cache.by_hash.get(&hash) {
-        for (k, id) in entries {
-            if k.dataset == dataset
-                && k.code == o.code
-                && k.description == o.description
-                && k.category == o.category.slug()
-                && k.harm_bits == e.harm.to_bits()
-            {
-                return Ok(*id);
-            }
-        }
+    let id = w.offence_key as i64;
+    if cache.known.contains(&w.offence_key) {
+        return Ok(id);
     }
+    let e = w.event;
+    let o = &e.offence;
     tx.execute(
-        "INSERT OR IGNORE INTO offences (dataset_id, code, description, category, harm) VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![dataset, o.code, o.description, o.category.slug(), e.harm],
+        "INSERT OR IGNORE INTO offences (id, dataset_id, code, description, category, harm) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![id, dataset, o.code, o.description, o.category.slug(), e.harm],
     )?;
-    let id: i64 = tx.query_row(
-        "SELECT id FROM offences WHERE dataset_id=?1 AND code=?2 AND description=?3 AND category=?4 AND harm=?5",
-        params![dataset, o.code, o.description, o.category.slug(), e.harm],
+    let same: bool = tx.query_row(
+        "SELECT dataset_id=?2 AND code=?3 AND description=?4 AND category=?5 AND harm=?6 FROM offences WHERE id=?1",
+        params![id, dataset, o.code, o.description, o.category.slug(), e.harm],
         |r| r.get(0),
     )?;
-    cache.by_hash.entry(hash).or_default().push((
-        OffenceKey {
-            dataset,
-            code: o.code.clone(),
-            description: o.description.clone(),
-            category: o.category.slug(),
-            harm_bits: e.harm.to_bits(),
-        },
-        id,
-    ));
+    if !same {
+        return Err(StoreError::Corrupt(format!(
+            "offence id {id} is taken by another offence than `{}` ({}): a hash collision; report it",
+            o.code, o.description
+        )));
+    }
+    cache.known.insert(w.offence_key);
     Ok(id)
 }
 
@@ -325,7 +286,7 @@ fn write_batch(conn: &mut Connection, cache: &mut OffenceCache, b: &Batch<'_>) -
         order.sort_unstable_by_key(|w| w.key_hash as i64);
         for w in order {
             let e = w.event;
-            let offence = offence_id(&tx, cache, b.dataset.0, e)?;
+            let offence = offence_id(&tx, cache, b.dataset.0, w)?;
             insert.execute(params![
                 b.dataset.0,
                 w.key_hash as i64,
@@ -356,7 +317,7 @@ fn write_batch(conn: &mut Connection, cache: &mut OffenceCache, b: &Batch<'_>) -
         )?;
         for w in &b.updates {
             let e = w.event;
-            let offence = offence_id(&tx, cache, b.dataset.0, e)?;
+            let offence = offence_id(&tx, cache, b.dataset.0, w)?;
             let n = update.execute(params![
                 b.dataset.0,
                 w.key_hash as i64,
@@ -917,7 +878,7 @@ mod tests {
                 |r| r.get(0),
             )
             .expect("version");
-        assert_eq!(v, "1");
+        assert_eq!(v, SCHEMA_VERSION.to_string());
         let mode: String = s
             .conn()
             .query_row("PRAGMA journal_mode", [], |r| r.get(0))
