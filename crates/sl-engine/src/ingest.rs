@@ -564,6 +564,9 @@ fn load_file<S: Store + Send>(
     let file_hash = xxh3_64(file_sha256.as_bytes());
 
     let (chunk_tx, chunk_rx) = bounded::<Vec<sl_ingest::RawRow>>(4);
+    // Chunks go back to the reader once normalised, so rows and their field buffers
+    // are reused instead of allocated for every row.
+    let (recycle_tx, recycle_rx) = bounded::<Vec<sl_ingest::RawRow>>(6);
     let (batch_tx, batch_rx) = bounded::<OwnedBatch>(2);
     let file_label = file_name.to_string();
     std::thread::scope(|scope| -> Result<LoadOutcome> {
@@ -572,7 +575,8 @@ fn load_file<S: Store + Send>(
             .name("sl-read".into())
             .spawn_scoped(scope, move || {
                 loop {
-                    let chunk = table.read_chunk(CHUNK_ROWS);
+                    let mut chunk = recycle_rx.try_recv().unwrap_or_default();
+                    table.read_chunk_into(&mut chunk, CHUNK_ROWS);
                     if chunk.is_empty() || chunk_tx.send(chunk).is_err() {
                         break;
                     }
@@ -719,6 +723,7 @@ fn load_file<S: Store + Send>(
                     pending = 0;
                 }
             }
+            let _ = recycle_tx.try_send(chunk);
             if send_failed {
                 break;
             }

@@ -285,56 +285,61 @@ impl Table {
 
     /// Reads up to `max` rows; an empty vector means the end.
     pub fn read_chunk(&mut self, max: usize) -> Vec<RawRow> {
-        let mut out = Vec::with_capacity(max.min(1 << 16));
-        while out.len() < max {
+        let mut out = Vec::new();
+        self.read_chunk_into(&mut out, max);
+        out
+    }
+
+    /// Reads up to `max` rows into `out`, reusing the rows (and their field buffers)
+    /// already there, so a caller that hands chunks back reads without allocating.
+    /// Afterwards `out` holds exactly the rows read; empty means the end.
+    pub fn read_chunk_into(&mut self, out: &mut Vec<RawRow>, max: usize) {
+        let mut n = 0;
+        while n < max {
+            if n == out.len() {
+                out.push(RawRow {
+                    record: ByteRecord::new(),
+                    row: 0,
+                    line: 0,
+                    decode_error: None,
+                });
+            }
+            let slot = &mut out[n];
+            slot.row = self.next_row;
+            slot.decode_error = None;
             match &mut self.inner {
-                Inner::Csv(csv) => {
-                    let mut record = ByteRecord::new();
-                    match csv.read_byte_record(&mut record) {
-                        Ok(true) => {
-                            let end = csv.position().byte();
-                            let line = self
-                                .lines
-                                .as_mut()
-                                .map_or(0, |l| l.first_line(end, &record));
-                            out.push(RawRow {
-                                record,
-                                row: self.next_row,
-                                line,
-                                decode_error: None,
-                            });
-                        }
-                        Ok(false) => break,
-                        Err(e) => {
-                            // A read error has no trustworthy position: line unknown (0).
-                            let line = 0;
-                            out.push(RawRow {
-                                record,
-                                row: self.next_row,
-                                line,
-                                decode_error: Some(e.to_string()),
-                            });
-                            if matches!(e.kind(), csv::ErrorKind::Io(_)) {
-                                // The stream itself failed (e.g. truncated gzip): stop here;
-                                // the error row records where.
-                                self.inner = Inner::Memory(VecDeque::new());
-                            }
+                Inner::Csv(csv) => match csv.read_byte_record(&mut slot.record) {
+                    Ok(true) => {
+                        let end = csv.position().byte();
+                        slot.line = self
+                            .lines
+                            .as_mut()
+                            .map_or(0, |l| l.first_line(end, &slot.record));
+                    }
+                    Ok(false) => break,
+                    Err(e) => {
+                        // A read error has no trustworthy position: line unknown (0).
+                        slot.line = 0;
+                        slot.decode_error = Some(e.to_string());
+                        if matches!(e.kind(), csv::ErrorKind::Io(_)) {
+                            // The stream itself failed (e.g. truncated gzip): stop here;
+                            // the error row records where.
+                            self.inner = Inner::Memory(VecDeque::new());
                         }
                     }
-                }
+                },
                 Inner::Memory(rows) => match rows.pop_front() {
-                    Some(record) => out.push(RawRow {
-                        record,
-                        row: self.next_row,
-                        line: self.next_row + 1,
-                        decode_error: None,
-                    }),
+                    Some(record) => {
+                        slot.record = record;
+                        slot.line = self.next_row + 1;
+                    }
                     None => break,
                 },
             }
+            n += 1;
             self.next_row += 1;
         }
-        out
+        out.truncate(n);
     }
 
     /// Skips `n` rows (used to resume an interrupted load).
