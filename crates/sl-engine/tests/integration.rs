@@ -379,3 +379,78 @@ fn run_with(store: &mut SqliteStore, profile: &Profile, files: &[PathBuf]) -> In
     opts.now = Some(Timestamp(1_900_000_000));
     ingest(store, profile, &opts, &|_| {}).expect("ingest")
 }
+
+#[test]
+fn exports_open_as_csv_geojson_and_geopackage() {
+    use sl_engine::export::{ExportFormat, export};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let a = write(
+        dir.path(),
+        "a.csv",
+        &[
+            "1,2020-01-01 10:00,-90.2,38.6,R,1 MAIN,1",
+            "2,2020-01-01 11:00,,,B,=HYPERLINK(\"x\"),1", // no point; formula-like text
+        ],
+    );
+    let mut store = SqliteStore::in_memory().expect("store");
+    run(&mut store, &[a]);
+    let filter = EventFilter::default();
+
+    let csv_path = dir.path().join("e.csv");
+    let s = export(&store, "toy", &filter, &csv_path, ExportFormat::Csv).expect("csv");
+    assert_eq!((s.events, s.without_point), (2, 1));
+    let text = std::fs::read_to_string(&csv_path).expect("read csv");
+    assert!(
+        text.lines()
+            .next()
+            .expect("header")
+            .starts_with("id,source_id,kind,occurred_from")
+    );
+    assert!(
+        text.contains("2020-01-01T16:00:00Z"),
+        "UTC instants: {text}"
+    );
+
+    let gj_path = dir.path().join("e.geojson");
+    let s = export(&store, "toy", &filter, &gj_path, ExportFormat::GeoJson).expect("geojson");
+    assert_eq!((s.events, s.without_point), (1, 1));
+    let gj: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&gj_path).expect("read"))
+            .expect("valid JSON");
+    let f = &gj["features"][0];
+    assert_eq!(f["geometry"]["coordinates"][0].as_f64(), Some(-90.2));
+    assert_eq!(f["properties"]["category"], "robbery");
+
+    let gpkg = dir.path().join("e.gpkg");
+    let s = export(&store, "toy", &filter, &gpkg, ExportFormat::GeoPackage).expect("gpkg");
+    assert_eq!((s.events, s.without_point), (2, 1));
+    let conn = rusqlite::Connection::open(&gpkg).expect("open gpkg");
+    let app: i64 = conn
+        .query_row("PRAGMA application_id", [], |r| r.get(0))
+        .expect("app id");
+    assert_eq!(app, 0x4750_4B47, "GeoPackage application id 'GPKG'");
+    let (kind, srs): (String, i64) = conn
+        .query_row("SELECT geometry_type_name, srs_id FROM gpkg_geometry_columns WHERE table_name='events'", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .expect("geometry column registered");
+    assert_eq!((kind.as_str(), srs), ("POINT", 4326));
+    let blob: Vec<u8> = conn
+        .query_row("SELECT geom FROM events WHERE geom IS NOT NULL", [], |r| {
+            r.get(0)
+        })
+        .expect("geometry");
+    assert_eq!(&blob[..2], b"GP");
+    assert_eq!(
+        f64::from_le_bytes(blob[13..21].try_into().expect("x")),
+        -90.2
+    );
+    let n: i64 = conn
+        .query_row("SELECT COUNT(*) FROM events", [], |r| r.get(0))
+        .expect("count");
+    assert_eq!(n, 2);
+    let ok: String = conn
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .expect("check");
+    assert_eq!(ok, "ok");
+}
