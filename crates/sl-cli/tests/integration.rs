@@ -473,6 +473,9 @@ fn crash_chains(s: &CrashScenario) {
     let seed = seed_for(s);
     let mut rng = XorShift::new(seed);
     let (mut kills, mut chains, mut runs, mut finished_alone) = (0usize, 0usize, 0usize, 0usize);
+    // The load's duration as the delays assume it: the reference's, shrunk whenever a run
+    // finishes before its kill (the reference may have run on a busier machine).
+    let mut estimate = r.duration;
     while kills < s.min_kills {
         chains += 1;
         let db = dir.join(format!("chain-{chains}.db"));
@@ -481,14 +484,18 @@ fn crash_chains(s: &CrashScenario) {
         let mut completed: Option<Value> = None;
         while chain_kills < KILLS_PER_CHAIN && kills < s.min_kills {
             runs += 1;
+            assert!(
+                runs <= 20 * s.min_kills,
+                "{}: {runs} runs for {kills} kills: the loads finish before the kills",
+                s.label
+            );
             let left = 1.0 - committed as f64 / total_rows as f64;
-            let window = r.duration.mul_f64((left + 0.1).min(1.1));
+            let window = estimate.mul_f64((left + 0.1).min(1.1));
             let delay = window.mul_f64(rng.unit());
             let context = format!(
-                "{} seed {seed} chain {chains} run {runs} (kill #{} after {delay:?}, {committed} of {total_rows} rows committed, uninterrupted load {:?})",
+                "{} seed {seed} chain {chains} run {runs} (kill #{} after {delay:?}, {committed} of {total_rows} rows committed, load estimated at {estimate:?})",
                 s.label,
-                kills + 1,
-                r.duration
+                kills + 1
             );
             let mut child = ingest_cmd(&db, s.profile, &s.files, Some(BATCH))
                 .stdout(Stdio::piped())
@@ -517,6 +524,10 @@ fn crash_chains(s: &CrashScenario) {
                 let v: Value = serde_json::from_slice(&out.stdout)
                     .unwrap_or_else(|e| panic!("{context}: no JSON from a finished load ({e})"));
                 finished_alone += 1;
+                if delay < estimate.mul_f64(left) {
+                    // It did what should have taken longer: the estimate is too high.
+                    estimate = estimate.mul_f64(0.8);
+                }
                 completed = Some(v);
                 break;
             }
@@ -535,7 +546,7 @@ fn crash_chains(s: &CrashScenario) {
         );
     }
     eprintln!(
-        "{}: {kills} kills in {chains} chains ({runs} runs, {finished_alone} finished before their kill), seed {seed}, uninterrupted load {:?}, test {:?}",
+        "{}: {kills} kills in {chains} chains ({runs} runs, {finished_alone} finished before their kill), seed {seed}, uninterrupted load {:?} (final estimate {estimate:?}), test {:?}",
         s.label,
         r.duration,
         started.elapsed()
@@ -846,7 +857,7 @@ fn error_unknown_profile_says_where_it_looked_and_what_to_pass() {
 }
 
 #[test]
-fn error_missing_input_file_names_the_file() {
+fn error_missing_input_file_names_it_and_says_what_to_do() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let db = tmp.path().join("e.db");
     let missing = tmp.path().join("no-such-file.csv.gz");
@@ -861,25 +872,9 @@ fn error_missing_input_file_names_the_file() {
         "should name the file: {err}"
     );
     assert!(err.contains("does not exist"), "{err}");
-}
-
-#[test]
-fn error_missing_input_file_says_what_to_do() {
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let db = tmp.path().join("e.db");
-    let missing = tmp.path().join("no-such-file.csv.gz");
-    let err = failing(&mut ingest_cmd(
-        &db,
-        "stlouis-slmpd",
-        std::slice::from_ref(&missing),
-        None,
-    ));
-    let lower = err.to_lowercase();
     assert!(
-        ["check", "give", "pass", "use ", "run ", "correct"]
-            .iter()
-            .any(|hint| lower.contains(hint)),
-        "should tell the user what to do (e.g. check the path), got: {err}"
+        err.contains("check the path"),
+        "should tell the user what to do, got: {err}"
     );
 }
 

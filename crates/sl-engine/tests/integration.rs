@@ -454,3 +454,50 @@ fn exports_open_as_csv_geojson_and_geopackage() {
         .expect("check");
     assert_eq!(ok, "ok");
 }
+
+#[test]
+fn a_changed_profile_replaces_the_earlier_load_of_a_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let a = write(
+        dir.path(),
+        "a.csv",
+        &[
+            "1,2020-01-01 10:00,-90.2,38.6,R,1 MAIN,1",
+            "2,2020-01-01 11:00,-95.0,38.6,B,2 MAIN,1", // outside the bbox
+            "3,2020-01-01 11:00,-90.2,38.6,X,3 MAIN,1", // unknown offence
+        ],
+    );
+    let mut store = SqliteStore::in_memory().expect("store");
+    let first = run(&mut store, std::slice::from_ref(&a));
+    assert_eq!(
+        (first.totals.accepted, first.totals.quarantined_total()),
+        (1, 2)
+    );
+    // The new profile knows offence X and widens the jurisdiction.
+    let text = PROFILE
+        .replace(
+            "bbox = [-91.0, 38.0, -90.0, 39.0]",
+            "bbox = [-96.0, 38.0, -90.0, 39.0]",
+        )
+        .replace("codes = [\"B\"]", "codes = [\"B\", \"X\"]");
+    let wider = Profile::parse(&text, Path::new("wider.toml")).expect("profile");
+    let second = run_with(&mut store, &wider, &[a]);
+    assert_eq!(
+        (second.totals.inserted, second.totals.quarantined_total()),
+        (3, 0)
+    );
+    let id = store.dataset_id("toy").expect("q").expect("ds");
+    assert_eq!(
+        store.sources(id).expect("sources").len(),
+        1,
+        "the earlier load is gone"
+    );
+    assert_eq!(events(&store, "toy", false).len(), 3);
+    let q = quality_report(&store, "toy").expect("report");
+    assert!(
+        q.reasons.is_empty(),
+        "no stale quarantine rows: {:?}",
+        q.reasons
+    );
+    assert!(store.check_integrity().expect("check").is_ok());
+}

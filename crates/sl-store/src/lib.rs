@@ -27,6 +27,9 @@ pub enum StoreError {
     Corrupt(String),
     #[error("dataset `{0}` is not in this database: run `streetlight datasets` to list what is")]
     UnknownDataset(String),
+    /// The request conflicts with what is stored; the message says what to do.
+    #[error("{0}")]
+    Conflict(String),
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;

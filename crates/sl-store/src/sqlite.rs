@@ -443,6 +443,20 @@ impl Store for SqliteStore {
             stmt.query_map(params![dataset.0, sha256, keep_config], |r| r.get(0))?
                 .collect::<std::result::Result<_, _>>()?
         };
+        if !old.is_empty() {
+            // Undoing a load is exact only when no record of the dataset was revised by a
+            // row of another file: a revision chain across files is not recorded.
+            let revised: i64 = tx.query_row(
+                "SELECT COALESCE(SUM(updated), 0) FROM sources WHERE dataset_id=?1",
+                [dataset.0],
+                |r| r.get(0),
+            )?;
+            if revised > 0 {
+                return Err(StoreError::Conflict(format!(
+                    "this file was loaded before with another profile or harm table, and the dataset holds {revised} revised records, so the earlier load cannot be undone exactly: load the files into a new database"
+                )));
+            }
+        }
         for id in &old {
             tx.execute("DELETE FROM events WHERE origin_source=?1", [id])?;
             tx.execute("DELETE FROM quarantine WHERE source_id=?1", [id])?;
