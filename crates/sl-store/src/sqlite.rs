@@ -76,6 +76,7 @@ CREATE TABLE IF NOT EXISTS events (
 );
 CREATE UNIQUE INDEX IF NOT EXISTS events_key ON events (dataset_id, key_hash);
 CREATE INDEX IF NOT EXISTS events_retract ON events (dataset_id, retract_key) WHERE retract_key IS NOT NULL;
+CREATE INDEX IF NOT EXISTS events_retracted ON events (dataset_id) WHERE retracted = 1;
 CREATE TABLE IF NOT EXISTS quarantine (
     id INTEGER PRIMARY KEY,
     dataset_id INTEGER NOT NULL,
@@ -528,12 +529,21 @@ impl Store for SqliteStore {
 
     fn reconcile_retractions(&mut self, dataset: DatasetId) -> Result<()> {
         let tx = self.conn.transaction()?;
+        let any: bool = tx.query_row(
+            "SELECT EXISTS (SELECT 1 FROM retractions WHERE dataset_id=?1)
+                 OR EXISTS (SELECT 1 FROM events WHERE dataset_id=?1 AND retracted=1)",
+            [dataset.0],
+            |r| r.get(0),
+        )?;
+        if !any {
+            return Ok(());
+        }
         tx.execute(
             "UPDATE events SET retracted=0 WHERE dataset_id=?1 AND retracted=1",
             [dataset.0],
         )?;
         tx.execute(
-            "UPDATE quarantine SET cancelled=0 WHERE dataset_id=?1 AND cancelled=1",
+            "UPDATE quarantine SET cancelled=0 WHERE dataset_id=?1 AND retract_key IS NOT NULL AND cancelled=1",
             [dataset.0],
         )?;
         tx.execute(
