@@ -8,6 +8,11 @@
 //!
 //! Every command runs with the repository root as its current directory, so profiles are
 //! found by name under `profiles/`.
+//!
+//! The kill moments come from a fixed seed per scenario; set `STREETLIGHT_CRASH_SEED=<n>`
+//! to replay a failure (the seed is in every failure message) or to explore other
+//! schedules. Random kills find a non-atomic batch only when one lands in its window, so
+//! a pass is evidence, not proof; a resume that re-reads or skips rows fails every time.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -568,7 +573,7 @@ fn was_killed(out: &Output) -> bool {
 }
 
 /// Two Vancouver years: two files, so kills also land between files and while the first
-/// file is being marked complete.
+/// file is being marked complete. With the St. Louis test: 50 kills in all.
 #[test]
 fn crash_safety_vancouver_two_years() {
     let s = CrashScenario {
@@ -578,7 +583,7 @@ fn crash_safety_vancouver_two_years() {
             data("vancouver-vpd/raw/crimedata_csv_AllNeighbourhoods_2020.csv.gz"),
             data("vancouver-vpd/raw/crimedata_csv_AllNeighbourhoods_2021.csv.gz"),
         ],
-        min_kills: 25,
+        min_kills: 20,
         seed: 0x5EED_0001,
     };
     crash_chains(&s);
@@ -597,7 +602,7 @@ fn crash_safety_stlouis_months_with_retractions() {
             data("stlouis-slmpd/raw/2015/january2015.csv.gz"),
             data("stlouis-slmpd/raw/2015/february2015.csv.gz"),
         ],
-        min_kills: 25,
+        min_kills: 30,
         seed: 0x5EED_0002,
     };
     crash_chains(&s);
