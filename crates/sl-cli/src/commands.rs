@@ -193,6 +193,15 @@ pub fn ingest(a: IngestArgs) -> Result<ExitCode> {
     if let Some(h) = &a.harm_table {
         opts.harm = sl_engine::harm::load_harm_table(h)?;
     }
+    // Check the inputs before creating a database, so a mistyped path leaves nothing behind.
+    for f in &a.files {
+        if !f.is_file() {
+            bail!(
+                "input {} does not exist or is not a file: check the path (a shell pattern that matches nothing is passed on as it is)",
+                f.display()
+            );
+        }
+    }
     let mut store = open_store(&a.db)?;
     let bars = ProgressBars::new(a.quiet);
     let report = run_ingest(&mut store, &profile, &opts, &|p| bars.update(p))?;
