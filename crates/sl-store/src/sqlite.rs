@@ -273,6 +273,37 @@ fn offence_id(
     Ok(id)
 }
 
+/// Binds an event to parameters ?1..?19 of the insert or update statement (both use
+/// the same numbering).
+fn bind_event(
+    stmt: &mut rusqlite::CachedStatement<'_>,
+    b: &Batch<'_>,
+    w: &EventWrite<'_>,
+    offence: i64,
+) -> rusqlite::Result<()> {
+    let e = w.event;
+    stmt.raw_bind_parameter(1, b.dataset.0)?;
+    stmt.raw_bind_parameter(2, w.key_hash as i64)?;
+    stmt.raw_bind_parameter(3, &*e.id.source_id)?;
+    stmt.raw_bind_parameter(4, e.occurred.from.0)?;
+    stmt.raw_bind_parameter(5, e.occurred.to.0)?;
+    stmt.raw_bind_parameter(6, e.reported.map(|t| t.0))?;
+    stmt.raw_bind_parameter(7, e.location.precision.slug())?;
+    stmt.raw_bind_parameter(8, e.location.xy.map(|p| p.0))?;
+    stmt.raw_bind_parameter(9, e.location.xy.map(|p| p.1))?;
+    stmt.raw_bind_parameter(10, e.location.lonlat.map(|p| p.0))?;
+    stmt.raw_bind_parameter(11, e.location.lonlat.map(|p| p.1))?;
+    stmt.raw_bind_parameter(12, opt_str(&e.areas.district))?;
+    stmt.raw_bind_parameter(13, opt_str(&e.areas.beat))?;
+    stmt.raw_bind_parameter(14, opt_str(&e.areas.neighbourhood))?;
+    stmt.raw_bind_parameter(15, offence)?;
+    stmt.raw_bind_parameter(16, w.content_hash as i64)?;
+    stmt.raw_bind_parameter(17, w.retract_key.map(|k| k as i64))?;
+    stmt.raw_bind_parameter(18, b.source.0)?;
+    stmt.raw_bind_parameter(19, to_i64(w.origin_row))?;
+    Ok(())
+}
+
 fn write_batch(conn: &mut Connection, cache: &mut OffenceCache, b: &Batch<'_>) -> Result<()> {
     let tx = conn.transaction()?;
     {
@@ -286,29 +317,9 @@ fn write_batch(conn: &mut Connection, cache: &mut OffenceCache, b: &Batch<'_>) -
         let mut order: Vec<&EventWrite<'_>> = b.inserts.iter().collect();
         order.sort_unstable_by_key(|w| w.key_hash as i64);
         for w in order {
-            let e = w.event;
             let offence = offence_id(&tx, cache, b.dataset.0, w)?;
-            insert.execute(params![
-                b.dataset.0,
-                w.key_hash as i64,
-                &*e.id.source_id,
-                e.occurred.from.0,
-                e.occurred.to.0,
-                e.reported.map(|t| t.0),
-                e.location.precision.slug(),
-                e.location.xy.map(|p| p.0),
-                e.location.xy.map(|p| p.1),
-                e.location.lonlat.map(|p| p.0),
-                e.location.lonlat.map(|p| p.1),
-                opt_str(&e.areas.district),
-                opt_str(&e.areas.beat),
-                opt_str(&e.areas.neighbourhood),
-                offence,
-                w.content_hash as i64,
-                w.retract_key.map(|k| k as i64),
-                b.source.0,
-                to_i64(w.origin_row),
-            ])?;
+            bind_event(&mut insert, b, w, offence)?;
+            insert.raw_execute()?;
         }
         let mut update = tx.prepare_cached(
             "UPDATE events SET source_key=?3, t_from=?4, t_to=?5, reported=?6, precision=?7,
@@ -319,27 +330,8 @@ fn write_batch(conn: &mut Connection, cache: &mut OffenceCache, b: &Batch<'_>) -
         for w in &b.updates {
             let e = w.event;
             let offence = offence_id(&tx, cache, b.dataset.0, w)?;
-            let n = update.execute(params![
-                b.dataset.0,
-                w.key_hash as i64,
-                &*e.id.source_id,
-                e.occurred.from.0,
-                e.occurred.to.0,
-                e.reported.map(|t| t.0),
-                e.location.precision.slug(),
-                e.location.xy.map(|p| p.0),
-                e.location.xy.map(|p| p.1),
-                e.location.lonlat.map(|p| p.0),
-                e.location.lonlat.map(|p| p.1),
-                opt_str(&e.areas.district),
-                opt_str(&e.areas.beat),
-                opt_str(&e.areas.neighbourhood),
-                offence,
-                w.content_hash as i64,
-                w.retract_key.map(|k| k as i64),
-                b.source.0,
-                to_i64(w.origin_row),
-            ])?;
+            bind_event(&mut update, b, w, offence)?;
+            let n = update.raw_execute()?;
             if n != 1 {
                 return Err(StoreError::Corrupt(format!(
                     "revision of `{}` found no stored event to replace",
