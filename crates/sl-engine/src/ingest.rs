@@ -205,8 +205,9 @@ pub fn ingest<S: Store + Send>(
 
     let mut datasets: HashMap<String, (DatasetId, KeyMap)> = HashMap::new();
     let mut reports = Vec::new();
-    let mut batches_done = 0u64;
-    let mut interrupted = false;
+    let mut plans: Vec<FilePlan> = Vec::new();
+    // First register every file (checking its header), so that one pipeline can then
+    // run through all of them without draining between files.
     for (index, path) in opts.files.iter().enumerate() {
         let file_name = path
             .file_name()
@@ -236,9 +237,12 @@ pub fn ingest<S: Store + Send>(
         let sha256 = sl_ingest::source::sha256_file(path).map_err(io_err)?;
         let size_bytes = std::fs::metadata(path).map_err(io_err)?.len();
         // Check the header before registering the file, so a file the profile cannot
-        // read leaves no trace in the registry.
-        let table = Table::open(path, Format::from_path(path))?;
-        let layout = Layout::new(profile, table.header(), &file_name)?;
+        // read leaves no trace in the registry. The reader opens it again later: keeping
+        // every file of a long list open at once would cost a decoder buffer each.
+        let layout = {
+            let table = Table::open(path, Format::from_path(path))?;
+            Layout::new(profile, table.header(), &file_name)?
+        };
         let (dataset_id, keys) = datasets.get_mut(&dataset_name).expect("inserted above");
         // The same bytes loaded earlier under another profile or harm table: that load
         // is replaced, not added to.
@@ -256,62 +260,42 @@ pub fn ingest<S: Store + Send>(
                 profile_sha256: config_sha.clone(),
             },
         )?;
-        let report = FileReport {
+        // The same bytes named twice in one run are loaded once.
+        let repeat = plans.iter().any(|p| p.source == state.id);
+        reports.push(FileReport {
             path: path.display().to_string(),
             dataset: dataset_name.clone(),
-            sha256,
-            already_loaded: state.complete,
-            resumed_from: if state.complete {
+            already_loaded: state.complete || repeat,
+            resumed_from: if state.complete || repeat {
                 0
             } else {
                 state.rows_committed
             },
             counts: Counts::default(),
             source: state.id,
-        };
-        if state.complete {
-            progress(Progress::FileSkipped {
-                file: file_name.clone(),
-            });
+            sha256: sha256.clone(),
+        });
+        if state.complete || repeat {
+            progress(Progress::FileSkipped { file: file_name });
         } else {
-            progress(Progress::FileStarted {
-                file: file_name.clone(),
+            plans.push(FilePlan {
                 index,
-                of: opts.files.len(),
+                path: path.clone(),
+                file_name,
+                file_hash: xxh3_64(sha256.as_bytes()),
+                dataset_name,
+                dataset: *dataset_id,
+                source: state.id,
                 resume_from: state.rows_committed,
-            });
-            let budget = opts
-                .stop_after_batches
-                .map(|n| n.saturating_sub(batches_done));
-            let outcome = load_file(
-                store,
-                table,
-                &layout,
-                &ctx,
-                &file_name,
-                &report.sha256,
-                *dataset_id,
-                state.id,
-                state.rows_committed,
-                keys,
-                opts.batch_rows.max(1),
-                budget,
-                progress,
-            )?;
-            batches_done += outcome.batches;
-            if outcome.stopped {
-                interrupted = true;
-                reports.push(report);
-                break;
-            }
-            store.finish_source(state.id)?;
-            progress(Progress::FileFinished {
-                file: file_name.clone(),
-                rows: outcome.rows,
+                layout,
             });
         }
-        reports.push(report);
     }
+    let interrupted = if plans.is_empty() {
+        false
+    } else {
+        run_pipeline(store, &plans, &mut datasets, &ctx, opts, progress)?
+    };
     // Retractions are matched over the whole dataset once its files are in.
     let mut totals = Counts::default();
     if !interrupted {
@@ -492,6 +476,8 @@ enum Class {
 }
 
 struct OwnedBatch {
+    /// Index of the file (in the run's plan) the batch belongs to.
+    plan: usize,
     inserts: Vec<(Box<Normalised>, u64)>,
     updates: Vec<(Box<Normalised>, u64)>,
     quarantine: Vec<Rejection>,
@@ -500,11 +486,14 @@ struct OwnedBatch {
     retractions: Vec<Retraction>,
     unchanged: u64,
     rows_committed: u64,
+    /// The file ends with this batch: the writer marks it complete after committing.
+    finishes_file: bool,
 }
 
 impl OwnedBatch {
-    fn new() -> Self {
+    fn new(plan: usize) -> Self {
         Self {
+            plan,
             inserts: Vec::new(),
             updates: Vec::new(),
             quarantine: Vec::new(),
@@ -512,73 +501,206 @@ impl OwnedBatch {
             retractions: Vec::new(),
             unchanged: 0,
             rows_committed: 0,
+            finishes_file: false,
+        }
+    }
+
+    /// Rows the batch accounts for.
+    fn rows(&self) -> u64 {
+        (self.inserts.len()
+            + self.updates.len()
+            + self.quarantine.len()
+            + self.duplicates.len()
+            + self.retractions.len()) as u64
+            + self.unchanged
+    }
+
+    /// Files one row's outcome, classifying events against the stored keys.
+    fn add(&mut self, outcome: RowOutcome, keys: &mut KeyMap, file_hash: u64, source: SourceId) {
+        match outcome {
+            RowOutcome::Event(n) => {
+                let key_hash = xxh3_64(n.event.id.source_id.as_bytes());
+                let here = Origin {
+                    file: file_hash,
+                    source,
+                    row: n.row,
+                };
+                match classify(keys, key_hash, &n, here) {
+                    Class::Insert => self.inserts.push((n, key_hash)),
+                    Class::Update => self.updates.push((n, key_hash)),
+                    Class::Unchanged => self.unchanged += 1,
+                    Class::Duplicate { of_source, of_row } => {
+                        let detail = if of_source == source {
+                            format!(
+                                "same record as row {of_row} of this file (id {})",
+                                n.event.id.source_id
+                            )
+                        } else {
+                            format!(
+                                "same record as row {of_row} of source #{} (id {})",
+                                of_source.0, n.event.id.source_id
+                            )
+                        };
+                        self.duplicates.push((
+                            Rejection {
+                                row: n.row,
+                                line: n.line,
+                                column: None,
+                                reason: ReasonCode::Duplicate,
+                                detail,
+                                raw: format!("id={}", n.event.id.source_id),
+                            },
+                            n.retract_key,
+                        ));
+                    }
+                }
+            }
+            RowOutcome::Retraction(r) => self.retractions.push(r),
+            RowOutcome::Rejected(r) => self.quarantine.push(*r),
+        }
+    }
+
+    /// The store's view of the batch.
+    fn view(&self, dataset: DatasetId, source: SourceId) -> Batch<'_> {
+        Batch {
+            dataset,
+            source,
+            inserts: self
+                .inserts
+                .iter()
+                .map(|(n, k)| event_write(n, *k))
+                .collect(),
+            updates: self
+                .updates
+                .iter()
+                .map(|(n, k)| event_write(n, *k))
+                .collect(),
+            quarantine: self
+                .quarantine
+                .iter()
+                .map(|r| (r, None))
+                .chain(self.duplicates.iter().map(|(r, k)| (r, *k)))
+                .map(|(r, retract_key)| QuarantineWrite {
+                    row: r.row,
+                    line: r.line,
+                    column: r.column.as_deref(),
+                    reason: r.reason,
+                    detail: &r.detail,
+                    raw: &r.raw,
+                    retract_key,
+                })
+                .collect(),
+            retractions: self
+                .retractions
+                .iter()
+                .map(|r| RetractionWrite {
+                    row: r.row,
+                    line: r.line,
+                    key: r.key,
+                    raw: &r.raw,
+                })
+                .collect(),
+            unchanged: self.unchanged,
+            rows_committed: self.rows_committed,
         }
     }
 }
 
-struct LoadOutcome {
-    rows: u64,
-    batches: u64,
-    stopped: bool,
-}
-
-#[expect(
-    clippy::too_many_arguments,
-    reason = "one private call site; a struct would only rename them"
-)]
-fn load_file<S: Store + Send>(
-    store: &mut S,
-    mut table: Table,
-    layout: &Layout,
-    ctx: &Context,
-    file_name: &str,
-    file_sha256: &str,
+/// A file registered for loading in this run.
+struct FilePlan {
+    index: usize,
+    path: PathBuf,
+    file_name: String,
+    file_hash: u64,
+    dataset_name: String,
     dataset: DatasetId,
     source: SourceId,
     resume_from: u64,
-    keys: &mut KeyMap,
-    batch_rows: usize,
-    batch_budget: Option<u64>,
-    progress: &(dyn Fn(Progress) + Sync),
-) -> Result<LoadOutcome> {
-    // Numbering of identical rows (profiles with `repeated_rows = "keep"`) counts every
-    // row from the top of the file, so rows skipped on a resume are still counted.
-    let mut repeats: Option<KeyHashMap128> =
-        layout.numbers_repeated_rows().then(KeyHashMap128::default);
-    match repeats.as_mut() {
-        Some(counts) => {
-            let mut left = resume_from;
-            while left > 0 {
-                let chunk = table.read_chunk(left.min(CHUNK_ROWS as u64) as usize);
-                if chunk.is_empty() {
-                    break;
-                }
-                left -= chunk.len() as u64;
-                for raw in &chunk {
-                    *counts.entry(layout.repeat_key(raw)).or_default() += 1;
-                }
-            }
-        }
-        None => table.skip(resume_from),
-    }
-    let file_hash = xxh3_64(file_sha256.as_bytes());
+    layout: Layout,
+}
 
-    let (chunk_tx, chunk_rx) = bounded::<Vec<sl_ingest::RawRow>>(4);
+/// What the reader sends: rows of a file (skipped ones only for counting repeats), or
+/// the end of a file.
+enum ReadMsg {
+    Rows {
+        plan: usize,
+        rows: Vec<sl_ingest::RawRow>,
+        skipped: bool,
+    },
+    End {
+        plan: usize,
+    },
+    Failed {
+        error: EngineError,
+    },
+}
+
+/// Runs every planned file through one reader → normaliser → writer pipeline, so that
+/// the writer commits one file's last batch while the next file is being read.
+/// Returns whether the run stopped early on request.
+fn run_pipeline<S: Store + Send>(
+    store: &mut S,
+    plans: &[FilePlan],
+    datasets: &mut HashMap<String, (DatasetId, KeyMap)>,
+    ctx: &Context,
+    opts: &IngestOptions,
+    progress: &(dyn Fn(Progress) + Sync),
+) -> Result<bool> {
+    let batch_rows = opts.batch_rows.max(1);
+    let budget = opts.stop_after_batches;
+    let (read_tx, read_rx) = bounded::<ReadMsg>(4);
     // Chunks go back to the reader once normalised, so rows and their field buffers
     // are reused instead of allocated for every row.
     let (recycle_tx, recycle_rx) = bounded::<Vec<sl_ingest::RawRow>>(6);
     let (batch_tx, batch_rx) = bounded::<OwnedBatch>(2);
-    let file_label = file_name.to_string();
-    std::thread::scope(|scope| -> Result<LoadOutcome> {
-        // Reader: decompression and CSV splitting.
+    let of = opts.files.len();
+    std::thread::scope(|scope| -> Result<bool> {
+        // Reader: decompression and CSV splitting, file after file.
         let reader = std::thread::Builder::new()
             .name("sl-read".into())
             .spawn_scoped(scope, move || {
-                loop {
-                    let mut chunk = recycle_rx.try_recv().unwrap_or_default();
-                    table.read_chunk_into(&mut chunk, CHUNK_ROWS);
-                    if chunk.is_empty() || chunk_tx.send(chunk).is_err() {
-                        break;
+                for (i, plan) in plans.iter().enumerate() {
+                    let mut table = match Table::open(&plan.path, Format::from_path(&plan.path)) {
+                        Ok(t) => t,
+                        Err(e) => {
+                            let _ = read_tx.send(ReadMsg::Failed { error: e.into() });
+                            return;
+                        }
+                    };
+                    // Repeated-row numbering counts rows from the top of the file, so
+                    // rows skipped on a resume are still sent, marked as skipped.
+                    let counts_skipped = plan.layout.numbers_repeated_rows();
+                    let mut left = plan.resume_from;
+                    if !counts_skipped {
+                        table.skip(left);
+                        left = 0;
+                    }
+                    loop {
+                        let mut rows = recycle_rx.try_recv().unwrap_or_default();
+                        let want = if left > 0 {
+                            left.min(CHUNK_ROWS as u64) as usize
+                        } else {
+                            CHUNK_ROWS
+                        };
+                        table.read_chunk_into(&mut rows, want);
+                        if rows.is_empty() {
+                            break;
+                        }
+                        let skipped = left > 0;
+                        left = left.saturating_sub(rows.len() as u64);
+                        if read_tx
+                            .send(ReadMsg::Rows {
+                                plan: i,
+                                rows,
+                                skipped,
+                            })
+                            .is_err()
+                        {
+                            return;
+                        }
+                    }
+                    if read_tx.send(ReadMsg::End { plan: i }).is_err() {
+                        return;
                     }
                 }
             });
@@ -587,158 +709,145 @@ fn load_file<S: Store + Send>(
                 "cannot start the reader thread: {e}"
             )));
         }
-        // Writer: commits batches in order; a batch counts only once committed.
+        // Writer: commits batches in order; a batch counts only once committed, and a
+        // file is marked complete once its last batch is in.
         let writer = std::thread::Builder::new()
             .name("sl-write".into())
-            .spawn_scoped(scope, move || -> Result<(u64, u64, bool)> {
+            .spawn_scoped(scope, move || -> Result<bool> {
                 let mut batches = 0u64;
-                let mut rows = resume_from;
                 for b in batch_rx {
-                    if batch_budget.is_some_and(|budget| batches >= budget) {
-                        return Ok((rows, batches, true));
+                    let plan = &plans[b.plan];
+                    if b.rows() > 0 {
+                        if budget.is_some_and(|budget| batches >= budget) {
+                            return Ok(true);
+                        }
+                        store.commit_batch(&b.view(plan.dataset, plan.source))?;
+                        batches += 1;
+                        progress(Progress::RowsCommitted {
+                            file: plan.file_name.clone(),
+                            rows: b.rows_committed,
+                        });
                     }
-                    let view = Batch {
-                        dataset,
-                        source,
-                        inserts: b.inserts.iter().map(|(n, k)| event_write(n, *k)).collect(),
-                        updates: b.updates.iter().map(|(n, k)| event_write(n, *k)).collect(),
-                        quarantine: b
-                            .quarantine
-                            .iter()
-                            .map(|r| (r, None))
-                            .chain(b.duplicates.iter().map(|(r, k)| (r, *k)))
-                            .map(|(r, retract_key)| QuarantineWrite {
-                                row: r.row,
-                                line: r.line,
-                                column: r.column.as_deref(),
-                                reason: r.reason,
-                                detail: &r.detail,
-                                raw: &r.raw,
-                                retract_key,
-                            })
-                            .collect(),
-                        retractions: b
-                            .retractions
-                            .iter()
-                            .map(|r| RetractionWrite {
-                                row: r.row,
-                                line: r.line,
-                                key: r.key,
-                                raw: &r.raw,
-                            })
-                            .collect(),
-                        unchanged: b.unchanged,
-                        rows_committed: b.rows_committed,
-                    };
-                    store.commit_batch(&view)?;
-                    batches += 1;
-                    rows = b.rows_committed;
-                    progress(Progress::RowsCommitted {
-                        file: file_label.clone(),
-                        rows,
-                    });
+                    if b.finishes_file {
+                        store.finish_source(plan.source)?;
+                        progress(Progress::FileFinished {
+                            file: plan.file_name.clone(),
+                            rows: b.rows_committed,
+                        });
+                    }
                 }
-                Ok((rows, batches, false))
+                Ok(false)
             })
             .map_err(|e| EngineError::Invalid(format!("cannot start the writer thread: {e}")))?;
         // Normalise in parallel, classify in order.
-        let mut batch = OwnedBatch::new();
+        let mut batch = OwnedBatch::new(0);
         let mut outcomes: Vec<RowOutcome> = Vec::new();
+        let mut current: Option<usize> = None;
+        let mut rows_done = 0u64;
         let mut pending = 0usize;
-        let mut rows_done = resume_from;
-        let mut send_failed = false;
-        for chunk in chunk_rx {
-            chunk
-                .par_iter()
-                .map(|raw| layout.normalise(ctx, raw))
+        let mut repeats: Option<KeyHashMap128> = None;
+        let mut read_error = None;
+        'messages: for msg in read_rx {
+            let (i, rows, skipped) = match msg {
+                ReadMsg::Rows {
+                    plan,
+                    rows,
+                    skipped,
+                } => (plan, rows, skipped),
+                ReadMsg::End { plan } => {
+                    if current != Some(plan) {
+                        // A file with no rows to read (empty, or all committed before).
+                        batch = OwnedBatch::new(plan);
+                        rows_done = plans[plan].resume_from;
+                    }
+                    batch.rows_committed = rows_done;
+                    batch.finishes_file = true;
+                    if batch_tx
+                        .send(std::mem::replace(&mut batch, OwnedBatch::new(plan)))
+                        .is_err()
+                    {
+                        break 'messages;
+                    }
+                    pending = 0;
+                    current = None;
+                    continue;
+                }
+                ReadMsg::Failed { error } => {
+                    read_error = Some(error);
+                    break 'messages;
+                }
+            };
+            let plan = &plans[i];
+            if current != Some(i) {
+                current = Some(i);
+                rows_done = plan.resume_from;
+                batch = OwnedBatch::new(i);
+                repeats = plan
+                    .layout
+                    .numbers_repeated_rows()
+                    .then(KeyHashMap128::default);
+                progress(Progress::FileStarted {
+                    file: plan.file_name.clone(),
+                    index: plan.index,
+                    of,
+                    resume_from: plan.resume_from,
+                });
+            }
+            if skipped {
+                if let Some(counts) = repeats.as_mut() {
+                    for raw in &rows {
+                        *counts.entry(plan.layout.repeat_key(raw)).or_default() += 1;
+                    }
+                }
+                let _ = recycle_tx.try_send(rows);
+                continue;
+            }
+            let keys = &mut datasets
+                .get_mut(&plan.dataset_name)
+                .expect("planned dataset")
+                .1;
+            rows.par_iter()
+                .map(|raw| plan.layout.normalise(ctx, raw))
                 .collect_into_vec(&mut outcomes);
             let copies: Vec<u32> = match repeats.as_mut() {
-                Some(counts) => chunk
+                Some(counts) => rows
                     .iter()
                     .map(|raw| {
-                        let n = counts.entry(layout.repeat_key(raw)).or_default();
+                        let n = counts.entry(plan.layout.repeat_key(raw)).or_default();
                         *n += 1;
                         *n
                     })
                     .collect(),
                 None => Vec::new(),
             };
-            for (i, mut outcome) in outcomes.drain(..).enumerate() {
-                if let (Some(&copy), RowOutcome::Event(n)) = (copies.get(i), &mut outcome)
+            for (k, mut outcome) in outcomes.drain(..).enumerate() {
+                if let (Some(&copy), RowOutcome::Event(n)) = (copies.get(k), &mut outcome)
                     && copy > 1
                 {
                     n.event.id.source_id.push_str(&format!("#{copy}"));
                 }
                 rows_done += 1;
                 pending += 1;
-                match outcome {
-                    RowOutcome::Event(n) => {
-                        let key_hash = xxh3_64(n.event.id.source_id.as_bytes());
-                        let here = Origin {
-                            file: file_hash,
-                            source,
-                            row: n.row,
-                        };
-                        match classify(keys, key_hash, &n, here) {
-                            Class::Insert => batch.inserts.push((n, key_hash)),
-                            Class::Update => batch.updates.push((n, key_hash)),
-                            Class::Unchanged => batch.unchanged += 1,
-                            Class::Duplicate { of_source, of_row } => {
-                                batch.duplicates.push((
-                                    Rejection {
-                                        row: n.row,
-                                        line: n.line,
-                                        column: None,
-                                        reason: ReasonCode::Duplicate,
-                                        detail: if of_source == source {
-                                            format!(
-                                                "same record as row {of_row} of this file (id {})",
-                                                n.event.id.source_id
-                                            )
-                                        } else {
-                                            format!(
-                                                "same record as row {of_row} of source #{} (id {})",
-                                                of_source.0, n.event.id.source_id
-                                            )
-                                        },
-                                        raw: format!("id={}", n.event.id.source_id),
-                                    },
-                                    n.retract_key,
-                                ));
-                            }
-                        }
-                    }
-                    RowOutcome::Retraction(r) => batch.retractions.push(r),
-                    RowOutcome::Rejected(r) => batch.quarantine.push(*r),
-                }
+                batch.add(outcome, keys, plan.file_hash, plan.source);
                 if pending >= batch_rows {
                     batch.rows_committed = rows_done;
                     if batch_tx
-                        .send(std::mem::replace(&mut batch, OwnedBatch::new()))
+                        .send(std::mem::replace(&mut batch, OwnedBatch::new(i)))
                         .is_err()
                     {
-                        send_failed = true;
-                        break;
+                        break 'messages;
                     }
                     pending = 0;
                 }
             }
-            let _ = recycle_tx.try_send(chunk);
-            if send_failed {
-                break;
-            }
-        }
-        if pending > 0 && !send_failed {
-            batch.rows_committed = rows_done;
-            let _ = batch_tx.send(batch);
+            let _ = recycle_tx.try_send(rows);
         }
         drop(batch_tx);
-        let (rows, batches, stopped) = writer.join().expect("writer thread panicked")?;
-        Ok(LoadOutcome {
-            rows,
-            batches,
-            stopped,
-        })
+        let stopped = writer.join().expect("writer thread panicked")?;
+        if let Some(e) = read_error {
+            return Err(e);
+        }
+        Ok(stopped)
     })
 }
 
