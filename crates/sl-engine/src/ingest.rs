@@ -421,25 +421,7 @@ struct Origin {
     row: u64,
 }
 
-/// Keys are already uniform 64-bit hashes: hashing them again would only cost time.
-#[derive(Debug, Default, Clone, Copy)]
-struct PassThroughHasher(u64);
-
-impl std::hash::Hasher for PassThroughHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 = self.0.rotate_left(8) ^ u64::from(*b);
-        }
-    }
-    fn write_u64(&mut self, v: u64) {
-        self.0 = v;
-    }
-}
-
-type KeyHashMap<V> = HashMap<u64, V, std::hash::BuildHasherDefault<PassThroughHasher>>;
+type KeyHashMap<V> = HashMap<u64, V, std::hash::BuildHasherDefault<sl_store::IdHasher>>;
 type KeyHashMap128 = HashMap<u128, u32>;
 
 /// Stored keys of one dataset, updated as rows are classified.
@@ -653,6 +635,9 @@ fn run_pipeline<S: Store + Send>(
     // are reused instead of allocated for every row.
     let (recycle_tx, recycle_rx) = bounded::<Vec<sl_ingest::RawRow>>(6);
     let (batch_tx, batch_rx) = bounded::<OwnedBatch>(2);
+    // Committed batches are freed on their own thread: a batch holds tens of thousands
+    // of small allocations, and the writer is the pipeline's bottleneck.
+    let (spent_tx, spent_rx) = bounded::<OwnedBatch>(2);
     let of = opts.files.len();
     std::thread::scope(|scope| -> Result<bool> {
         // Reader: decompression and CSV splitting, file after file.
@@ -709,6 +694,10 @@ fn run_pipeline<S: Store + Send>(
                 "cannot start the reader thread: {e}"
             )));
         }
+        std::thread::Builder::new()
+            .name("sl-free".into())
+            .spawn_scoped(scope, move || spent_rx.into_iter().for_each(drop))
+            .map_err(|e| EngineError::Invalid(format!("cannot start a thread: {e}")))?;
         // Writer: commits batches in order; a batch counts only once committed, and a
         // file is marked complete once its last batch is in.
         let writer = std::thread::Builder::new()
@@ -735,6 +724,7 @@ fn run_pipeline<S: Store + Send>(
                             rows: b.rows_committed,
                         });
                     }
+                    let _ = spent_tx.send(b);
                 }
                 Ok(false)
             })

@@ -231,7 +231,7 @@ fn opt_str(s: &Option<String>) -> Option<&str> {
 /// the offences table the first time it meets an id.
 #[derive(Debug, Default)]
 struct OffenceCache {
-    known: std::collections::HashSet<u64>,
+    known: std::collections::HashSet<u64, std::hash::BuildHasherDefault<crate::IdHasher>>,
 }
 
 impl OffenceCache {
