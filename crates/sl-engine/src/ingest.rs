@@ -21,8 +21,6 @@ use std::path::{Path, PathBuf};
 
 use crossbeam_channel::bounded;
 use rayon::prelude::*;
-use sl_ingest::boundary::Boundary;
-use sl_ingest::crs::Reprojector;
 use sl_ingest::{
     Context, Format, Layout, Normalised, Profile, Rejection, Retraction, RowOutcome, Table,
 };
@@ -346,29 +344,17 @@ fn counts_of<S: Store>(store: &S, source: SourceId) -> Result<Counts> {
 
 /// Resolves the time zone, reprojection and jurisdiction once per run.
 fn build_context(profile: &Profile, opts: &IngestOptions, now: Timestamp) -> Result<Context> {
-    let tz = jiff::tz::TimeZone::get(&profile.dataset.time_zone)
-        .map_err(|e| EngineError::Invalid(format!("time zone: {e}")))?;
-    let reprojector = match &profile.location {
-        Some(loc) => Some(Reprojector::new(&loc.crs, &profile.dataset.local_crs)?),
-        None => None,
-    };
     let boundary_path = match (&opts.boundary, &profile.jurisdiction.boundary) {
         (Some(p), _) => Some(p.clone()),
         (None, Some(rel)) => Some(find_boundary(rel, &opts.files, profile.origin.as_deref())?),
         (None, None) => None,
     };
-    let boundary = match boundary_path {
-        Some(p) => Some(Boundary::read(&p, profile.jurisdiction.boundary_crs.as_deref())?.index()),
-        None => None,
-    };
-    Ok(Context {
-        tz,
-        reprojector,
-        bbox: profile.jurisdiction.bbox,
-        boundary,
+    Ok(Context::for_profile(
+        profile,
+        boundary_path.as_deref(),
         now,
-        harm: opts.harm.clone(),
-    })
+        opts.harm.clone(),
+    )?)
 }
 
 /// Looks for a boundary path relative to each input's folder and its parents, then the

@@ -29,6 +29,8 @@ pub enum EngineError {
     Boundary(#[from] sl_ingest::boundary::BoundaryError),
     #[error(transparent)]
     Crs(#[from] sl_ingest::crs::CrsError),
+    #[error(transparent)]
+    Context(#[from] sl_ingest::ContextError),
     #[error("cannot read {path}: {source}")]
     Io {
         path: String,

@@ -15,6 +15,8 @@ pub mod profile;
 pub mod source;
 pub mod table;
 
-pub use normalise::{Context, Layout, LayoutError, Normalised, Rejection, Retraction, RowOutcome};
+pub use normalise::{
+    Context, ContextError, Layout, LayoutError, Normalised, Rejection, Retraction, RowOutcome,
+};
 pub use profile::{Profile, ProfileError};
 pub use table::{Format, RawRow, Table};

@@ -33,6 +33,50 @@ pub struct Context {
     pub harm: HarmTable,
 }
 
+/// Why a [`Context`] could not be built from a profile.
+#[derive(Debug, thiserror::Error)]
+pub enum ContextError {
+    #[error("dataset.time_zone: {0}")]
+    TimeZone(String),
+    #[error(transparent)]
+    Crs(#[from] crate::crs::CrsError),
+    #[error(transparent)]
+    Boundary(#[from] crate::boundary::BoundaryError),
+}
+
+impl Context {
+    /// Resolves a profile's time zone, reprojection and jurisdiction. `boundary` is the
+    /// boundary file to use (the caller finds it; the profile only names it).
+    pub fn for_profile(
+        profile: &Profile,
+        boundary: Option<&std::path::Path>,
+        now: Timestamp,
+        harm: HarmTable,
+    ) -> Result<Self, ContextError> {
+        let tz = TimeZone::get(&profile.dataset.time_zone)
+            .map_err(|e| ContextError::TimeZone(e.to_string()))?;
+        let reprojector = match &profile.location {
+            Some(loc) => Some(Reprojector::new(&loc.crs, &profile.dataset.local_crs)?),
+            None => None,
+        };
+        let boundary = match boundary {
+            Some(p) => Some(
+                crate::boundary::Boundary::read(p, profile.jurisdiction.boundary_crs.as_deref())?
+                    .index(),
+            ),
+            None => None,
+        };
+        Ok(Self {
+            tz,
+            reprojector,
+            bbox: profile.jurisdiction.bbox,
+            boundary,
+            now,
+            harm,
+        })
+    }
+}
+
 /// A rejected row, with where and why.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Rejection {

@@ -12,7 +12,6 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use sl_ingest::boundary::Boundary;
-use sl_ingest::crs::Reprojector;
 use sl_ingest::{
     Context, Format, Layout, Normalised, Profile, RawRow, Rejection, Retraction, RowOutcome, Table,
 };
@@ -44,30 +43,15 @@ fn profile(name: &str) -> Profile {
     Profile::load(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
-/// A context built the way the engine's `build_context` does, with a fixed `now` and
-/// the boundary file looked up in the corpus folder.
+/// A context built as the engine builds it, with a fixed `now` and the boundary file
+/// looked up in the corpus folder.
 fn context(profile: &Profile) -> Context {
-    let tz = jiff::tz::TimeZone::get(&profile.dataset.time_zone).expect("time zone");
-    let reprojector = profile
-        .location
+    let boundary = profile
+        .jurisdiction
+        .boundary
         .as_ref()
-        .map(|loc| Reprojector::new(&loc.crs, &profile.dataset.local_crs).expect("crs"));
-    let boundary = profile.jurisdiction.boundary.as_ref().map(|rel| {
-        Boundary::read(
-            &data_dir().join(rel),
-            profile.jurisdiction.boundary_crs.as_deref(),
-        )
-        .expect("boundary")
-        .index()
-    });
-    Context {
-        tz,
-        reprojector,
-        bbox: profile.jurisdiction.bbox,
-        boundary,
-        now: NOW,
-        harm: HarmTable::default(),
-    }
+        .map(|rel| data_dir().join(rel));
+    Context::for_profile(profile, boundary.as_deref(), NOW, HarmTable::default()).expect("context")
 }
 
 /// One file read and normalised.

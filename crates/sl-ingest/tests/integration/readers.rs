@@ -8,8 +8,6 @@
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
-use sl_ingest::boundary::Boundary;
-use sl_ingest::crs::Reprojector;
 use sl_ingest::table::{GEOMETRY_X, GEOMETRY_Y};
 use sl_ingest::{Context, Format, Layout, Normalised, Profile, RawRow, RowOutcome, Table};
 use sl_types::{Category, HarmTable, Precision, Timestamp};
@@ -55,24 +53,7 @@ fn nij(file: &str) -> PathBuf {
 
 /// A context as the engine builds it; the boundary file, if any, is given.
 fn context(profile: &Profile, boundary: Option<&Path>) -> Context {
-    let tz = jiff::tz::TimeZone::get(&profile.dataset.time_zone).expect("time zone");
-    let reprojector = profile
-        .location
-        .as_ref()
-        .map(|loc| Reprojector::new(&loc.crs, &profile.dataset.local_crs).expect("crs"));
-    let boundary = boundary.map(|p| {
-        Boundary::read(p, profile.jurisdiction.boundary_crs.as_deref())
-            .expect("boundary")
-            .index()
-    });
-    Context {
-        tz,
-        reprojector,
-        bbox: profile.jurisdiction.bbox,
-        boundary,
-        now: NOW,
-        harm: HarmTable::default(),
-    }
+    Context::for_profile(profile, boundary, NOW, HarmTable::default()).expect("context")
 }
 
 /// Every row of a file, read in odd-sized chunks, with its header.
