@@ -413,7 +413,8 @@ type KeyHashMap128 = HashMap<u128, u32>;
 /// Stored keys of one dataset, updated as rows are classified.
 #[derive(Debug, Default)]
 pub(crate) struct KeyMap {
-    map: KeyHashMap<(u64, Origin)>,
+    /// key hash → (content hash, origin, event id)
+    map: KeyHashMap<(u64, Origin, i64)>,
 }
 
 impl KeyMap {
@@ -429,7 +430,7 @@ impl KeyMap {
                 source: k.origin_source,
                 row: k.origin_row,
             };
-            map.insert(k.key_hash, (k.content_hash, origin));
+            map.insert(k.key_hash, (k.content_hash, origin, k.event_id));
         }
         Self { map }
     }
@@ -437,17 +438,23 @@ impl KeyMap {
 
 /// The classification of an event row against stored keys.
 enum Class {
-    Insert,
-    Update,
+    /// A new record, with the event id assigned to it.
+    Insert(i64),
+    /// A revision of the stored event with this id.
+    Update(i64),
     Unchanged,
-    Duplicate { of_source: SourceId, of_row: u64 },
+    Duplicate {
+        of_source: SourceId,
+        of_row: u64,
+    },
 }
 
 struct OwnedBatch {
     /// Index of the file (in the run's plan) the batch belongs to.
     plan: usize,
-    inserts: Vec<(Box<Normalised>, u64)>,
-    updates: Vec<(Box<Normalised>, u64)>,
+    /// Events with their key hash and event id.
+    inserts: Vec<(Box<Normalised>, u64, i64)>,
+    updates: Vec<(Box<Normalised>, u64, i64)>,
     quarantine: Vec<Rejection>,
     /// Duplicates with the retraction key of the record they copy.
     duplicates: Vec<(Rejection, Option<u64>)>,
@@ -484,7 +491,14 @@ impl OwnedBatch {
     }
 
     /// Files one row's outcome, classifying events against the stored keys.
-    fn add(&mut self, outcome: RowOutcome, keys: &mut KeyMap, file_hash: u64, source: SourceId) {
+    fn add(
+        &mut self,
+        outcome: RowOutcome,
+        keys: &mut KeyMap,
+        next_id: &mut i64,
+        file_hash: u64,
+        source: SourceId,
+    ) {
         match outcome {
             RowOutcome::Event(n) => {
                 let key_hash = xxh3_64(n.event.id.source_id.as_bytes());
@@ -493,9 +507,9 @@ impl OwnedBatch {
                     source,
                     row: n.row,
                 };
-                match classify(keys, key_hash, &n, here) {
-                    Class::Insert => self.inserts.push((n, key_hash)),
-                    Class::Update => self.updates.push((n, key_hash)),
+                match classify(keys, next_id, key_hash, &n, here) {
+                    Class::Insert(id) => self.inserts.push((n, key_hash, id)),
+                    Class::Update(id) => self.updates.push((n, key_hash, id)),
                     Class::Unchanged => self.unchanged += 1,
                     Class::Duplicate { of_source, of_row } => {
                         let detail = if of_source == source {
@@ -536,12 +550,12 @@ impl OwnedBatch {
             inserts: self
                 .inserts
                 .iter()
-                .map(|(n, k)| event_write(n, *k))
+                .map(|(n, k, id)| event_write(n, *k, *id))
                 .collect(),
             updates: self
                 .updates
                 .iter()
-                .map(|(n, k)| event_write(n, *k))
+                .map(|(n, k, id)| event_write(n, *k, *id))
                 .collect(),
             quarantine: self
                 .quarantine
@@ -616,6 +630,9 @@ fn run_pipeline<S: Store + Send>(
 ) -> Result<bool> {
     let batch_rows = opts.batch_rows.max(1);
     let budget = opts.stop_after_batches;
+    // Event ids are handed out in file order; batches commit in that order, so after a
+    // crash the store's next free id is exactly where the resumed run continues.
+    let mut next_id = store.next_event_id()?;
     let (read_tx, read_rx) = bounded::<ReadMsg>(4);
     // Chunks go back to the reader once normalised, so rows and their field buffers
     // are reused instead of allocated for every row.
@@ -804,7 +821,7 @@ fn run_pipeline<S: Store + Send>(
                 }
                 rows_done += 1;
                 pending += 1;
-                batch.add(outcome, keys, plan.file_hash, plan.source);
+                batch.add(outcome, keys, &mut next_id, plan.file_hash, plan.source);
                 if pending >= batch_rows {
                     batch.rows_committed = rows_done;
                     if batch_tx
@@ -827,8 +844,9 @@ fn run_pipeline<S: Store + Send>(
     })
 }
 
-fn event_write(n: &Normalised, key_hash: u64) -> EventWrite<'_> {
+fn event_write(n: &Normalised, key_hash: u64, event_id: i64) -> EventWrite<'_> {
     EventWrite {
+        event_id,
         event: &n.event,
         key_hash,
         content_hash: n.content_hash,
@@ -839,29 +857,37 @@ fn event_write(n: &Normalised, key_hash: u64) -> EventWrite<'_> {
 }
 
 /// New, revision, re-read of the same row, or duplicate of another row.
-fn classify(keys: &mut KeyMap, key_hash: u64, n: &Normalised, here: Origin) -> Class {
+fn classify(
+    keys: &mut KeyMap,
+    next_id: &mut i64,
+    key_hash: u64,
+    n: &Normalised,
+    here: Origin,
+) -> Class {
     match keys.map.get(&key_hash).copied() {
         None => {
-            keys.map.insert(key_hash, (n.content_hash, here));
-            Class::Insert
+            let id = *next_id;
+            *next_id += 1;
+            keys.map.insert(key_hash, (n.content_hash, here, id));
+            Class::Insert(id)
         }
-        Some((content, o)) if o.file == here.file && o.row == here.row => {
+        Some((content, o, id)) if o.file == here.file && o.row == here.row => {
             // The very row that stored this event (the same file re-read under a revised
             // profile): replace when the content changed, otherwise nothing to do.
             if content == n.content_hash {
                 Class::Unchanged
             } else {
-                keys.map.insert(key_hash, (n.content_hash, here));
-                Class::Update
+                keys.map.insert(key_hash, (n.content_hash, here, id));
+                Class::Update(id)
             }
         }
-        Some((content, o)) if content == n.content_hash => Class::Duplicate {
+        Some((content, o, _)) if content == n.content_hash => Class::Duplicate {
             of_source: o.source,
             of_row: o.row,
         },
-        Some(_) => {
-            keys.map.insert(key_hash, (n.content_hash, here));
-            Class::Update
+        Some((_, _, id)) => {
+            keys.map.insert(key_hash, (n.content_hash, here, id));
+            Class::Update(id)
         }
     }
 }

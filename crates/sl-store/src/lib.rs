@@ -70,6 +70,10 @@ pub trait Store {
     ) -> Result<bool>;
     /// Finds (or registers) a source file; tells how far an earlier load got.
     fn open_source(&mut self, dataset: DatasetId, file: &SourceFile) -> Result<SourceState>;
+    /// The first free event id. Ingest assigns event ids itself, in file order, so the
+    /// store needs no index on record keys while loading (one loader at a time: a second
+    /// concurrent loader fails on the id's uniqueness, it cannot corrupt the store).
+    fn next_event_id(&self) -> Result<i64>;
     /// Every stored record key of a dataset, for duplicate and revision checks.
     fn load_keys(&self, dataset: DatasetId) -> Result<Vec<StoredKey>>;
     /// Applies one batch atomically.

@@ -47,6 +47,8 @@ pub struct SourceState {
 /// A stored record key, for deciding new / revised / duplicate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StoredKey {
+    /// The event's row id.
+    pub event_id: i64,
     pub key_hash: u64,
     pub content_hash: u64,
     pub origin_source: SourceId,
@@ -56,6 +58,8 @@ pub struct StoredKey {
 /// An event to write, with its bookkeeping.
 #[derive(Debug, Clone)]
 pub struct EventWrite<'a> {
+    /// The event's row id, assigned by the caller (see [`crate::Store::next_event_id`]).
+    pub event_id: i64,
     pub event: &'a Event,
     pub key_hash: u64,
     pub content_hash: u64,

@@ -74,7 +74,9 @@ CREATE TABLE IF NOT EXISTS events (
     origin_source INTEGER NOT NULL,
     origin_row INTEGER NOT NULL
 );
-CREATE UNIQUE INDEX IF NOT EXISTS events_key ON events (dataset_id, key_hash);
+-- Record keys are unique per dataset; the loader enforces it with its in-memory key map
+-- and addresses events by id, so no key index slows bulk loads (`check` verifies).
+DROP INDEX IF EXISTS events_key;
 CREATE INDEX IF NOT EXISTS events_retract ON events (dataset_id, retract_key) WHERE retract_key IS NOT NULL;
 CREATE INDEX IF NOT EXISTS events_retracted ON events (dataset_id) WHERE retracted = 1;
 CREATE TABLE IF NOT EXISTS quarantine (
@@ -273,8 +275,8 @@ fn offence_id(
     Ok(id)
 }
 
-/// Binds an event to parameters ?1..?19 of the insert or update statement (both use
-/// the same numbering).
+/// Binds an event to parameters ?1..?20 of the insert or update statement (both use
+/// the same numbering; ?20 is the event id).
 fn bind_event(
     stmt: &mut rusqlite::CachedStatement<'_>,
     b: &Batch<'_>,
@@ -301,6 +303,7 @@ fn bind_event(
     stmt.raw_bind_parameter(17, w.retract_key.map(|k| k as i64))?;
     stmt.raw_bind_parameter(18, b.source.0)?;
     stmt.raw_bind_parameter(19, to_i64(w.origin_row))?;
+    stmt.raw_bind_parameter(20, w.event_id)?;
     Ok(())
 }
 
@@ -308,14 +311,14 @@ fn write_batch(conn: &mut Connection, cache: &mut OffenceCache, b: &Batch<'_>) -
     let tx = conn.transaction()?;
     {
         let mut insert = tx.prepare_cached(
-            "INSERT INTO events (dataset_id, key_hash, source_key, t_from, t_to, reported, precision,
+            "INSERT INTO events (id, dataset_id, key_hash, source_key, t_from, t_to, reported, precision,
                 x, y, lon, lat, district, beat, neighbourhood, offence_id, content_hash, retract_key,
                 origin_source, origin_row)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
+             VALUES (?20, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
         )?;
-        // Index inserts in key order touch each index page once per batch.
+        // Ids ascend in file order already; sorting is cheap insurance for appends.
         let mut order: Vec<&EventWrite<'_>> = b.inserts.iter().collect();
-        order.sort_unstable_by_key(|w| w.key_hash as i64);
+        order.sort_unstable_by_key(|w| w.event_id);
         for w in order {
             let offence = offence_id(&tx, cache, b.dataset.0, w)?;
             bind_event(&mut insert, b, w, offence)?;
@@ -325,7 +328,7 @@ fn write_batch(conn: &mut Connection, cache: &mut OffenceCache, b: &Batch<'_>) -
             "UPDATE events SET source_key=?3, t_from=?4, t_to=?5, reported=?6, precision=?7,
                 x=?8, y=?9, lon=?10, lat=?11, district=?12, beat=?13, neighbourhood=?14, offence_id=?15,
                 content_hash=?16, retract_key=?17, origin_source=?18, origin_row=?19
-             WHERE dataset_id=?1 AND key_hash=?2",
+             WHERE id=?20 AND dataset_id=?1 AND key_hash=?2",
         )?;
         for w in &b.updates {
             let e = w.event;
@@ -488,16 +491,25 @@ impl Store for SqliteStore {
         })
     }
 
+    fn next_event_id(&self) -> Result<i64> {
+        Ok(self
+            .conn
+            .query_row("SELECT COALESCE(MAX(id), 0) + 1 FROM events", [], |r| {
+                r.get(0)
+            })?)
+    }
+
     fn load_keys(&self, dataset: DatasetId) -> Result<Vec<StoredKey>> {
         let mut stmt = self.conn.prepare(
-            "SELECT key_hash, content_hash, origin_source, origin_row FROM events WHERE dataset_id=?1",
+            "SELECT id, key_hash, content_hash, origin_source, origin_row FROM events WHERE dataset_id=?1",
         )?;
         let rows = stmt.query_map([dataset.0], |r| {
             Ok(StoredKey {
-                key_hash: r.get::<_, i64>(0)? as u64,
-                content_hash: r.get::<_, i64>(1)? as u64,
-                origin_source: SourceId(r.get(2)?),
-                origin_row: r.get::<_, i64>(3)? as u64,
+                event_id: r.get(0)?,
+                key_hash: r.get::<_, i64>(1)? as u64,
+                content_hash: r.get::<_, i64>(2)? as u64,
+                origin_source: SourceId(r.get(3)?),
+                origin_row: r.get::<_, i64>(4)? as u64,
             })
         })?;
         Ok(rows.collect::<std::result::Result<Vec<_>, _>>()?)
@@ -846,6 +858,16 @@ impl Store for SqliteStore {
                     "dataset {name}: {committed} rows committed but {accounted} accounted for (events {events}, quarantined {quarantined}, retraction rows {retractions}, revisions and re-reads {revisits})"
                 ));
             }
+        }
+        let repeated_keys: i64 = self.conn.query_row(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM events GROUP BY dataset_id, key_hash HAVING COUNT(*) > 1)",
+            [],
+            |r| r.get(0),
+        )?;
+        if repeated_keys > 0 {
+            report.problems.push(format!(
+                "{repeated_keys} record keys are stored more than once in a dataset"
+            ));
         }
         let dangling: i64 = self.conn.query_row(
             "SELECT COUNT(*) FROM retractions r WHERE r.matched_event IS NOT NULL
