@@ -501,3 +501,39 @@ fn a_changed_profile_replaces_the_earlier_load_of_a_file() {
     );
     assert!(store.check_integrity().expect("check").is_ok());
 }
+
+#[test]
+fn map_exports_keep_points_in_row_ids_only_when_the_location_reads_them() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // Two features with equal properties at different points: two records.
+    let gj = dir.path().join("points.geojson");
+    std::fs::write(
+        &gj,
+        r#"{"type":"FeatureCollection","features":[
+          {"type":"Feature","properties":{"when":"2020-01-01 10:00","code":"R"},"geometry":{"type":"Point","coordinates":[-90.2,38.6]}},
+          {"type":"Feature","properties":{"when":"2020-01-01 10:00","code":"R"},"geometry":{"type":"Point","coordinates":[-90.3,38.6]}}]}"#,
+    )
+    .expect("write");
+    let text = PROFILE
+        .replace("[id]\ncolumns = [\"id\"]\n", "")
+        .replace("x = \"lon\"\ny = \"lat\"", "x = \"geometry_x\"\ny = \"geometry_y\"")
+        .replace(
+            "[retraction]\ncolumn = \"count\"\nvalues = [\"-1\"]\nmatching = [\"@occurred\", \"@code\", \"addr\"]\n",
+            "",
+        );
+    let profile = Profile::parse(&text, Path::new("points.toml")).expect("profile");
+    let mut store = SqliteStore::in_memory().expect("store");
+    let r = run_with(&mut store, &profile, &[gj]);
+    assert_eq!(
+        (r.totals.inserted, r.totals.duplicates, r.totals.updated),
+        (2, 0, 0)
+    );
+    let lons: Vec<Option<f64>> = events(&store, "toy", false)
+        .into_iter()
+        .map(|e| e.2)
+        .collect();
+    assert!(
+        lons.contains(&Some(-90.2)) && lons.contains(&Some(-90.3)),
+        "{lons:?}"
+    );
+}

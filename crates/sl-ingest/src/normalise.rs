@@ -480,6 +480,7 @@ impl Layout {
         if let Some((c, _, _)) = &retraction {
             show(&Some(c.clone()));
         }
+        let virtual_columns = redundant_geometry_columns(header, &xy);
         let encoding = match profile.dataset.encoding.to_ascii_lowercase().as_str() {
             "utf-8" | "utf8" => Encoding::Utf8,
             _ => Encoding::Windows1252,
@@ -519,23 +520,8 @@ impl Layout {
             shown,
             header_fields: header.len(),
             keep_repeated_rows: profile.id.repeated_rows.as_deref() == Some("keep"),
-            virtual_columns: header
-                .iter()
-                .enumerate()
-                .filter(|(_, h)| *h == crate::table::GEOMETRY_X || *h == crate::table::GEOMETRY_Y)
-                .map(|(i, _)| i)
-                .collect(),
+            virtual_columns,
         })
-    }
-
-    /// Dataset the file's rows belong to.
-    pub fn dataset(&self) -> &str {
-        &self.dataset
-    }
-
-    /// Whether the file's id comes from columns (true) or from hashing row content.
-    pub fn has_source_ids(&self) -> bool {
-        self.id_columns.is_some()
     }
 
     /// Whether identical rows in one file are numbered apart rather than collapsed
@@ -545,14 +531,10 @@ impl Layout {
         self.keep_repeated_rows && self.id_columns.is_none()
     }
 
-    /// A key equal for byte-identical rows: what repeated-row numbering counts.
+    /// A key equal exactly for rows that get the same content-hash id: what
+    /// repeated-row numbering counts.
     pub fn repeat_key(&self, raw: &RawRow) -> u128 {
-        let mut buf = Vec::with_capacity(raw.record.as_slice().len() + raw.record.len());
-        for f in raw.record.iter() {
-            buf.extend_from_slice(f);
-            buf.push(0x1f);
-        }
-        xxh3_128(&buf)
+        row_content_hash(&raw.record, &self.constants, &self.virtual_columns)
     }
 
     fn text<'a>(&self, rec: &'a ByteRecord, col: &'a Col) -> Result<Cow<'a, str>, ()> {
@@ -1219,11 +1201,32 @@ pub fn normalise_code(code: &str, numeric: bool) -> String {
     }
 }
 
-/// An id for sources without record ids: a 128-bit hash of every field (and any
-/// constant columns), so byte-identical rows share an id and collapse as duplicates.
-/// Fields at `skip` (the geometry columns a GeoJSON or shapefile reader adds) are left
-/// out, so the same record read from a table export and from a map export agrees.
+/// Positions of the geometry columns a GeoJSON or shapefile reader adds that the
+/// profile's location does not read: their values repeat mapped coordinate columns
+/// (the NIJ packages carry x/y in the attribute table too), so row-content ids leave
+/// them out and a record read from a map export and from a table export agrees. A
+/// geometry column the location does read is part of the record and stays in.
+fn redundant_geometry_columns(header: &[String], xy: &Option<(Col, Col)>) -> Vec<usize> {
+    let mapped =
+        |i: usize| matches!(xy, Some((Col::Index(x, _), Col::Index(y, _))) if *x == i || *y == i);
+    header
+        .iter()
+        .enumerate()
+        .filter(|(i, h)| {
+            (*h == crate::table::GEOMETRY_X || *h == crate::table::GEOMETRY_Y) && !mapped(*i)
+        })
+        .map(|(i, _)| i)
+        .collect()
+}
+
+/// An id for sources without record ids: `h` + [`row_content_hash`] in hex, so
+/// byte-identical rows share an id and collapse as duplicates.
 pub fn row_hash_id(rec: &ByteRecord, constants: &[String], skip: &[usize]) -> String {
+    format!("h{:032x}", row_content_hash(rec, constants, skip))
+}
+
+/// A 128-bit hash of every field (fields at `skip` left out) and any constant columns.
+fn row_content_hash(rec: &ByteRecord, constants: &[String], skip: &[usize]) -> u128 {
     let mut buf = Vec::with_capacity(rec.as_slice().len() + rec.len() + 16);
     for (i, f) in rec.iter().enumerate() {
         if skip.contains(&i) {
@@ -1236,7 +1239,7 @@ pub fn row_hash_id(rec: &ByteRecord, constants: &[String], skip: &[usize]) -> St
         buf.extend_from_slice(c.as_bytes());
         buf.push(0x1f);
     }
-    format!("h{:032x}", xxh3_128(&buf))
+    xxh3_128(&buf)
 }
 
 /// FNV-1a over the offence's identity: dataset, code, description, category, harm.
