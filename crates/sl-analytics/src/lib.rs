@@ -1,0 +1,23 @@
+//! Streetlight's analytics: pure, deterministic algorithms over places and times.
+//!
+//! Architecture invariant: this crate does no IO, spawns no runtime, reads no clock and
+//! takes every random seed as an argument. The same inputs and seed give the same
+//! output bit for bit, whatever the number of threads (see [`rng`]).
+//!
+//! Architecture invariant: inputs are places and times ([`Incident`]), never people.
+
+pub mod gistar;
+pub mod grid;
+pub mod rng;
+pub mod weights;
+
+/// One event as the analytics see it: a point in the dataset's local metric CRS
+/// (metres) and the UTC window `[from, to)` (seconds) in which it occurred. An event
+/// known to the second has `to = from + 1`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Incident {
+    pub x: f64,
+    pub y: f64,
+    pub from: i64,
+    pub to: i64,
+}

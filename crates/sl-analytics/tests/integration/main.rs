@@ -1,0 +1,3 @@
+//! sl-analytics integration tests: one binary, one module per method.
+
+mod grid;
