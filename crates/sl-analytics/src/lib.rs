@@ -21,3 +21,9 @@ pub struct Incident {
     pub from: i64,
     pub to: i64,
 }
+
+/// The standard normal distribution's upper tail `P(Z > z)`, accurate to double
+/// precision in the tails (used for analytic p-values).
+pub fn normal_upper_tail(z: f64) -> f64 {
+    0.5 * statrs::function::erf::erfc(z / std::f64::consts::SQRT_2)
+}
