@@ -6,8 +6,11 @@
 //!
 //! Architecture invariant: inputs are places and times ([`Incident`]), never people.
 
+pub mod concentration;
 pub mod gistar;
 pub mod grid;
+pub mod hex;
+pub mod priorities;
 pub mod rng;
 pub mod weights;
 

@@ -180,7 +180,7 @@ pub fn ingest<S: Store + Send>(
     let now = opts
         .now
         .unwrap_or_else(|| Timestamp(jiff::Timestamp::now().as_second()));
-    let ctx = build_context(profile, opts, now)?;
+    let (ctx, ctx_boundary_path) = build_context(profile, opts, now)?;
     let profile_sha = sl_ingest::source::sha256_bytes(profile.text.as_bytes());
     // A file's load is identified by its bytes and by everything that shapes its events:
     // the profile and, when not the default, the harm table.
@@ -225,6 +225,13 @@ pub fn ingest<S: Store + Send>(
                 provenance: profile.dataset.provenance.clone(),
                 harm_source: opts.harm.source.clone(),
             })?;
+            if let (Some(b), Some(path)) = (&ctx.jurisdiction, &ctx_boundary_path) {
+                let name = path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                store.set_boundary(id, &name, &b.to_json())?;
+            }
             let keys = KeyMap::from_stored(store.load_keys(id)?, &store.sources(id)?);
             datasets.insert(dataset_name.clone(), (id, keys));
         }
@@ -343,18 +350,18 @@ fn counts_of<S: Store>(store: &S, source: SourceId) -> Result<Counts> {
 }
 
 /// Resolves the time zone, reprojection and jurisdiction once per run.
-fn build_context(profile: &Profile, opts: &IngestOptions, now: Timestamp) -> Result<Context> {
+fn build_context(
+    profile: &Profile,
+    opts: &IngestOptions,
+    now: Timestamp,
+) -> Result<(Context, Option<PathBuf>)> {
     let boundary_path = match (&opts.boundary, &profile.jurisdiction.boundary) {
         (Some(p), _) => Some(p.clone()),
         (None, Some(rel)) => Some(find_boundary(rel, &opts.files, profile.origin.as_deref())?),
         (None, None) => None,
     };
-    Ok(Context::for_profile(
-        profile,
-        boundary_path.as_deref(),
-        now,
-        opts.harm.clone(),
-    )?)
+    let ctx = Context::for_profile(profile, boundary_path.as_deref(), now, opts.harm.clone())?;
+    Ok((ctx, boundary_path))
 }
 
 /// Looks for a boundary path relative to each input's folder and its parents, then the

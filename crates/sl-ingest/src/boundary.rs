@@ -102,6 +102,52 @@ impl Boundary {
         }
         b
     }
+
+    /// A compact JSON form that keeps exactly what this type holds (names and flat
+    /// rings in lon/lat), so a stored boundary reads back identically.
+    pub fn to_json(&self) -> String {
+        let features: Vec<serde_json::Value> = self
+            .features
+            .iter()
+            .map(|f| {
+                let rings: Vec<Vec<[f64; 2]>> = f
+                    .rings
+                    .iter()
+                    .map(|r| r.iter().map(|&(x, y)| [x, y]).collect())
+                    .collect();
+                serde_json::json!({ "name": f.name, "rings": rings })
+            })
+            .collect();
+        serde_json::json!({ "features": features }).to_string()
+    }
+
+    /// Reads the form written by [`Boundary::to_json`].
+    pub fn from_json(text: &str) -> Result<Self, String> {
+        #[derive(serde::Deserialize)]
+        struct Stored {
+            features: Vec<StoredFeature>,
+        }
+        #[derive(serde::Deserialize)]
+        struct StoredFeature {
+            name: Option<String>,
+            rings: Vec<Vec<[f64; 2]>>,
+        }
+        let stored: Stored = serde_json::from_str(text).map_err(|e| e.to_string())?;
+        Ok(Self {
+            features: stored
+                .features
+                .into_iter()
+                .map(|f| BoundaryFeature {
+                    name: f.name,
+                    rings: f
+                        .rings
+                        .into_iter()
+                        .map(|r| r.into_iter().map(|[x, y]| (x, y)).collect())
+                        .collect(),
+                })
+                .collect(),
+        })
+    }
 }
 
 fn read_geojson(text: &str) -> Result<Vec<BoundaryFeature>, String> {

@@ -28,6 +28,8 @@ pub struct Context {
     pub reprojector: Option<Reprojector>,
     pub bbox: Option<[f64; 4]>,
     pub boundary: Option<PolygonIndex>,
+    /// The boundary's polygons (lon/lat), kept so the store can record them.
+    pub jurisdiction: Option<crate::boundary::Boundary>,
     /// Rows dated after this instant are `FUTURE_DATE`.
     pub now: Timestamp,
     pub harm: HarmTable,
@@ -59,18 +61,20 @@ impl Context {
             Some(loc) => Some(Reprojector::new(&loc.crs, &profile.dataset.local_crs)?),
             None => None,
         };
-        let boundary = match boundary {
-            Some(p) => Some(
-                crate::boundary::Boundary::read(p, profile.jurisdiction.boundary_crs.as_deref())?
-                    .index(),
-            ),
+        let jurisdiction = match boundary {
+            Some(p) => Some(crate::boundary::Boundary::read(
+                p,
+                profile.jurisdiction.boundary_crs.as_deref(),
+            )?),
             None => None,
         };
+        let boundary = jurisdiction.as_ref().map(|b| b.index());
         Ok(Self {
             tz,
             reprojector,
             bbox: profile.jurisdiction.bbox,
             boundary,
+            jurisdiction,
             now,
             harm,
         })

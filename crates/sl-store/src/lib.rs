@@ -57,6 +57,11 @@ impl std::hash::Hasher for IdHasher {
 pub trait Store {
     /// Creates or refreshes a dataset's registry entry; returns its id.
     fn upsert_dataset(&mut self, spec: &DatasetSpec) -> Result<DatasetId>;
+    /// Records the jurisdiction boundary a dataset is validated against: the file's
+    /// name and its polygons in the JSON form of `sl_ingest::Boundary::to_json`.
+    fn set_boundary(&mut self, dataset: DatasetId, file_name: &str, body: &str) -> Result<()>;
+    /// The stored boundary of a dataset: (file name, body).
+    fn boundary(&self, dataset: DatasetId) -> Result<Option<(String, String)>>;
     /// Looks up a dataset by name.
     fn dataset_id(&self, name: &str) -> Result<Option<DatasetId>>;
     /// Removes earlier loads of the same file bytes made with another configuration

@@ -107,6 +107,13 @@ CREATE TABLE IF NOT EXISTS retractions (
     matched_duplicate INTEGER
 );
 CREATE INDEX IF NOT EXISTS retractions_dataset ON retractions (dataset_id, source_id, row);
+-- The jurisdiction boundary a dataset was validated against (lon/lat rings as JSON),
+-- so analyses can mask grids to it without finding the file again.
+CREATE TABLE IF NOT EXISTS boundaries (
+    dataset_id INTEGER PRIMARY KEY,
+    file_name TEXT NOT NULL,
+    body TEXT NOT NULL
+);
 "#;
 
 /// The default store: a single SQLite file in WAL mode.
@@ -413,6 +420,26 @@ impl Store for SqliteStore {
                 r.get(0)
             })?;
         Ok(DatasetId(id))
+    }
+
+    fn set_boundary(&mut self, dataset: DatasetId, file_name: &str, body: &str) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO boundaries (dataset_id, file_name, body) VALUES (?1, ?2, ?3)
+             ON CONFLICT(dataset_id) DO UPDATE SET file_name=excluded.file_name, body=excluded.body",
+            params![dataset.0, file_name, body],
+        )?;
+        Ok(())
+    }
+
+    fn boundary(&self, dataset: DatasetId) -> Result<Option<(String, String)>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT file_name, body FROM boundaries WHERE dataset_id=?1",
+                [dataset.0],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?)
     }
 
     fn dataset_id(&self, name: &str) -> Result<Option<DatasetId>> {

@@ -1,3 +1,6 @@
 //! sl-analytics integration tests: one binary, one module per method.
 
+mod concentration;
 mod grid;
+mod hex;
+mod priorities;
