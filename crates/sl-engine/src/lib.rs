@@ -4,6 +4,7 @@
 //! Architecture invariant: the types here are plain data. Serialising them to JSON or
 //! any wire format is the edge's job.
 
+pub mod analysis;
 pub mod export;
 pub mod harm;
 pub mod ingest;

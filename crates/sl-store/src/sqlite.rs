@@ -720,6 +720,17 @@ impl Store for SqliteStore {
         Ok(rows.collect::<std::result::Result<_, _>>()?)
     }
 
+    fn scan_points(&self, dataset: DatasetId, f: &mut dyn FnMut(f64, f64)) -> Result<()> {
+        let mut stmt = self.conn.prepare(
+            "SELECT x, y FROM events WHERE dataset_id=?1 AND retracted=0 AND x IS NOT NULL AND y IS NOT NULL",
+        )?;
+        let mut rows = stmt.query([dataset.0])?;
+        while let Some(r) = rows.next()? {
+            f(r.get(0)?, r.get(1)?);
+        }
+        Ok(())
+    }
+
     fn scan_events(
         &self,
         dataset: DatasetId,

@@ -1,0 +1,444 @@
+//! Spatial units for analyses: masked square grids in local metres, H3 hexagons, and
+//! the dataset's own areas. Each unit set knows how to place an event, its label, its
+//! outline in WGS84 for maps, and (for grids and hexagons) its contiguity.
+
+use std::collections::HashMap;
+
+use sl_analytics::grid::{Grid, MaskedGrid};
+use sl_analytics::hex;
+use sl_analytics::weights::Weights;
+use sl_ingest::boundary::{Boundary, PolygonIndex};
+use sl_ingest::crs::Reprojector;
+use sl_store::Store;
+
+use super::selection::{AnalysisEvent, AreaLevel, EventSet};
+use crate::{EngineError, Result};
+
+/// Which grid cells to keep.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MaskMode {
+    /// Cells that overlap the jurisdiction boundary stored with the dataset (a cell
+    /// overlaps when its centre, a corner or an edge midpoint is inside), plus every
+    /// cell holding an event of the dataset. Falls back to `Events` when the dataset
+    /// has no boundary.
+    Boundary,
+    /// Cells holding at least one event of the dataset (any category, any time).
+    Events,
+    /// Every cell of the rectangle covering the dataset's events and boundary.
+    Extent,
+}
+
+impl MaskMode {
+    /// Parses `boundary`, `events` or `extent`.
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "boundary" => Some(Self::Boundary),
+            "events" => Some(Self::Events),
+            "extent" | "none" => Some(Self::Extent),
+            _ => None,
+        }
+    }
+}
+
+/// How to cut space into units.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum UnitSpec {
+    /// Square cells of `cell` metres, masked.
+    Grid { cell: f64, mask: MaskMode },
+    /// H3 hexagons at a resolution (0–15); the units are the cells whose centre is
+    /// inside the boundary, plus every cell holding an event of the dataset.
+    Hex { resolution: u8 },
+    /// The dataset's area codes at a level (events without a code are left out).
+    Area(AreaLevel),
+}
+
+/// What the units are.
+#[derive(Debug, Clone)]
+pub enum UnitKind {
+    Grid(MaskedGrid),
+    Hex(Vec<u64>),
+    Area(AreaLevel),
+}
+
+/// A set of spatial units.
+#[derive(Debug, Clone)]
+pub struct Units {
+    pub kind: UnitKind,
+    /// Human-readable label per unit (`r12c40`, an H3 index, or an area code).
+    pub labels: Vec<String>,
+    /// The mask actually used for grids (`Boundary` may fall back to `Events`).
+    pub mask: Option<MaskMode>,
+    /// Name of the stored boundary file, if one shaped the units.
+    pub boundary_file: Option<String>,
+    local_crs: String,
+    hex_index: HashMap<u64, usize>,
+    area_index: HashMap<String, usize>,
+    /// Area outlines (lon/lat rings) by label, when the boundary's features are named
+    /// by the same codes.
+    area_rings: HashMap<String, Vec<Vec<(f64, f64)>>>,
+}
+
+/// The dataset's boundary projected to local metres, with its lon/lat form.
+struct LocalBoundary {
+    file: String,
+    lonlat: Boundary,
+    local_index: PolygonIndex,
+    local_bbox: [f64; 4],
+}
+
+fn local_boundary<S: Store>(store: &S, set: &EventSet) -> Result<Option<LocalBoundary>> {
+    let Some((file, body)) = store.boundary(set.dataset.id)? else {
+        return Ok(None);
+    };
+    let lonlat = Boundary::from_json(&body).map_err(|e| {
+        EngineError::Invalid(format!(
+            "the stored boundary of dataset {} cannot be read ({e}): re-ingest the dataset",
+            set.dataset.name
+        ))
+    })?;
+    let proj = Reprojector::new("EPSG:4326", &set.dataset.local_crs)?;
+    let mut rings = Vec::new();
+    let mut bbox = [
+        f64::INFINITY,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        f64::NEG_INFINITY,
+    ];
+    for f in &lonlat.features {
+        for r in &f.rings {
+            let mut ring = Vec::with_capacity(r.len());
+            for &(lon, lat) in r {
+                if let Ok((_, (x, y))) = proj.project(lon, lat) {
+                    bbox = [
+                        bbox[0].min(x),
+                        bbox[1].min(y),
+                        bbox[2].max(x),
+                        bbox[3].max(y),
+                    ];
+                    ring.push((x, y));
+                }
+            }
+            rings.push(ring);
+        }
+    }
+    Ok(Some(LocalBoundary {
+        file,
+        local_index: PolygonIndex::new(rings.iter()),
+        lonlat,
+        local_bbox: bbox,
+    }))
+}
+
+/// Builds the units for an event set. Grids and hexagons depend only on the dataset
+/// (its boundary and all its events), never on the selection, so two analyses of one
+/// dataset with the same unit spec use the same cells.
+pub fn build_units<S: Store>(store: &S, set: &EventSet, spec: UnitSpec) -> Result<Units> {
+    let boundary = local_boundary(store, set)?;
+    let mut units = Units {
+        kind: UnitKind::Area(AreaLevel::District),
+        labels: Vec::new(),
+        mask: None,
+        boundary_file: boundary.as_ref().map(|b| b.file.clone()),
+        local_crs: set.dataset.local_crs.clone(),
+        hex_index: HashMap::new(),
+        area_index: HashMap::new(),
+        area_rings: HashMap::new(),
+    };
+    match spec {
+        UnitSpec::Grid { cell, mask } => {
+            let mut points = Vec::new();
+            store.scan_points(set.dataset.id, &mut |x, y| points.push((x, y)))?;
+            let mut ext = [
+                f64::INFINITY,
+                f64::INFINITY,
+                f64::NEG_INFINITY,
+                f64::NEG_INFINITY,
+            ];
+            for &(x, y) in &points {
+                ext = [ext[0].min(x), ext[1].min(y), ext[2].max(x), ext[3].max(y)];
+            }
+            if let Some(b) = &boundary {
+                let bb = b.local_bbox;
+                ext = [
+                    ext[0].min(bb[0]),
+                    ext[1].min(bb[1]),
+                    ext[2].max(bb[2]),
+                    ext[3].max(bb[3]),
+                ];
+            }
+            let grid =
+                Grid::covering(ext, cell).map_err(|e| EngineError::Invalid(e.to_string()))?;
+            let mut occupied = vec![false; grid.len()];
+            for &(x, y) in &points {
+                if let Some((r, c)) = grid.cell_of(x, y) {
+                    occupied[r as usize * grid.cols as usize + c as usize] = true;
+                }
+            }
+            let mode = match (mask, &boundary) {
+                (MaskMode::Boundary, None) => MaskMode::Events,
+                (m, _) => m,
+            };
+            let masked = MaskedGrid::new(grid, |r, c| {
+                let held = occupied[r as usize * grid.cols as usize + c as usize];
+                match mode {
+                    MaskMode::Extent => true,
+                    MaskMode::Events => held,
+                    MaskMode::Boundary => {
+                        held || boundary.as_ref().is_some_and(|b| {
+                            let x0 = grid.x0 + f64::from(c) * grid.cell;
+                            let y0 = grid.y0 + f64::from(r) * grid.cell;
+                            [0.0, 0.5, 1.0].iter().any(|fx| {
+                                [0.0, 0.5, 1.0].iter().any(|fy| {
+                                    b.local_index
+                                        .contains(x0 + fx * grid.cell, y0 + fy * grid.cell)
+                                })
+                            })
+                        })
+                    }
+                }
+            });
+            units.labels = masked
+                .cells()
+                .iter()
+                .map(|&(r, c)| format!("r{r}c{c}"))
+                .collect();
+            units.mask = Some(mode);
+            units.kind = UnitKind::Grid(masked);
+        }
+        UnitSpec::Hex { resolution } => {
+            let res =
+                hex::resolution(resolution).map_err(|e| EngineError::Invalid(e.to_string()))?;
+            let mut cells: Vec<u64> = Vec::new();
+            let mut seen = std::collections::HashSet::new();
+            let proj = Reprojector::new("EPSG:4326", &set.dataset.local_crs)?;
+            // Cells of every event of the dataset (lon/lat from the store).
+            let all = super::selection::select(
+                store,
+                &super::selection::Selection {
+                    dataset: set.dataset.name.clone(),
+                    ..Default::default()
+                },
+            )?;
+            for e in all.located() {
+                if let Some(c) = hex::cell_of(e.lon, e.lat, res)
+                    && seen.insert(c)
+                {
+                    cells.push(c);
+                }
+            }
+            // Cells whose centre is inside the boundary: sample the boundary's extent
+            // more finely than the cells' inner radius, keep sampled cells whose centre
+            // is inside.
+            if let Some(b) = &boundary {
+                let bb = b.lonlat.bbox();
+                let edge_deg = h3o::Resolution::try_from(resolution)
+                    .map(|r| r.edge_length_m() / 111_320.0)
+                    .unwrap_or(0.01);
+                let step = (edge_deg * 0.4).max(1e-6);
+                let lat_mid = ((bb[1] + bb[3]) / 2.0).to_radians().cos().max(0.1);
+                let (nx, ny) = (
+                    ((bb[2] - bb[0]) / (step / lat_mid)).ceil() as u64 + 1,
+                    ((bb[3] - bb[1]) / step).ceil() as u64 + 1,
+                );
+                if nx.saturating_mul(ny) > 20_000_000 {
+                    return Err(EngineError::Invalid(format!(
+                        "H3 resolution {resolution} is too fine for this jurisdiction: choose a lower resolution"
+                    )));
+                }
+                for iy in 0..ny {
+                    for ix in 0..nx {
+                        let lon = bb[0] + ix as f64 * step / lat_mid;
+                        let lat = bb[1] + iy as f64 * step;
+                        if let Some(c) = hex::cell_of(lon, lat, res)
+                            && !seen.contains(&c)
+                            && let Some((clon, clat)) = hex::centre(c)
+                            && let Ok((_, (x, y))) = proj.project(clon, clat)
+                            && b.local_index.contains(x, y)
+                        {
+                            seen.insert(c);
+                            cells.push(c);
+                        }
+                    }
+                }
+            }
+            cells.sort_unstable();
+            units.hex_index = cells.iter().enumerate().map(|(i, &c)| (c, i)).collect();
+            units.labels = cells.iter().map(|&c| hex::label(c)).collect();
+            units.kind = UnitKind::Hex(cells);
+        }
+        UnitSpec::Area(level) => {
+            let mut codes: Vec<String> = set.area_codes[level_index(level)].clone();
+            codes.sort();
+            units.area_index = codes
+                .iter()
+                .enumerate()
+                .map(|(i, c)| (c.clone(), i))
+                .collect();
+            if let Some(b) = &boundary {
+                for f in &b.lonlat.features {
+                    if let Some(name) = &f.name
+                        && units.area_index.contains_key(name)
+                    {
+                        units
+                            .area_rings
+                            .entry(name.clone())
+                            .or_default()
+                            .extend(f.rings.iter().cloned());
+                    }
+                }
+            }
+            units.labels = codes;
+            units.kind = UnitKind::Area(level);
+        }
+    }
+    Ok(units)
+}
+
+fn level_index(level: AreaLevel) -> usize {
+    match level {
+        AreaLevel::District => 0,
+        AreaLevel::Beat => 1,
+        AreaLevel::Neighbourhood => 2,
+    }
+}
+
+impl Units {
+    /// Number of units.
+    pub fn len(&self) -> usize {
+        self.labels.len()
+    }
+
+    /// True when there is no unit.
+    pub fn is_empty(&self) -> bool {
+        self.labels.is_empty()
+    }
+
+    /// The unit holding an event, if any.
+    pub fn unit_of(&self, set: &EventSet, e: &AnalysisEvent) -> Option<usize> {
+        match &self.kind {
+            UnitKind::Grid(g) => e.has_point().then(|| g.index_of_point(e.x, e.y)).flatten(),
+            UnitKind::Hex(_) => {
+                let res = h3o::Resolution::try_from(self.hex_resolution()?).ok()?;
+                let c = hex::cell_of(e.lon, e.lat, res)?;
+                self.hex_index.get(&c).copied()
+            }
+            UnitKind::Area(level) => {
+                let code = set.area_code(e, *level)?;
+                self.area_index.get(code).copied()
+            }
+        }
+    }
+
+    fn hex_resolution(&self) -> Option<u8> {
+        match &self.kind {
+            UnitKind::Hex(cells) => cells
+                .first()
+                .and_then(|&c| h3o::CellIndex::try_from(c).ok())
+                .map(|c| u8::from(c.resolution())),
+            _ => None,
+        }
+    }
+
+    /// Contiguity weights (queen for grids, edge-sharing for hexagons); `None` for
+    /// areas, whose outlines may be unknown.
+    pub fn contiguity(&self, queen: bool) -> Option<Weights> {
+        match &self.kind {
+            UnitKind::Grid(g) => Some(if queen {
+                Weights::queen(g)
+            } else {
+                Weights::rook(g)
+            }),
+            UnitKind::Hex(cells) => Some(hex::contiguity(cells)),
+            UnitKind::Area(_) => None,
+        }
+    }
+
+    /// The masked grid, when the units are grid cells.
+    pub fn grid(&self) -> Option<&MaskedGrid> {
+        match &self.kind {
+            UnitKind::Grid(g) => Some(g),
+            _ => None,
+        }
+    }
+
+    /// Unit centres in local metres (areas: NaN, their centres are not known).
+    pub fn centres_local(&self) -> Result<Vec<(f64, f64)>> {
+        Ok(match &self.kind {
+            UnitKind::Grid(g) => g
+                .cells()
+                .iter()
+                .map(|&(r, c)| g.grid().centre(r, c))
+                .collect(),
+            UnitKind::Hex(cells) => {
+                let proj = Reprojector::new("EPSG:4326", &self.local_crs)?;
+                cells
+                    .iter()
+                    .map(|&c| {
+                        hex::centre(c)
+                            .and_then(|(lon, lat)| proj.project(lon, lat).ok())
+                            .map_or((f64::NAN, f64::NAN), |(_, xy)| xy)
+                    })
+                    .collect()
+            }
+            UnitKind::Area(_) => vec![(f64::NAN, f64::NAN); self.len()],
+        })
+    }
+
+    /// Each unit's outline as lon/lat rings (empty for areas without a known outline).
+    pub fn rings_lonlat(&self) -> Result<Vec<Vec<Vec<(f64, f64)>>>> {
+        Ok(match &self.kind {
+            UnitKind::Grid(g) => {
+                let mut out = Vec::with_capacity(g.len());
+                for &(r, c) in g.cells() {
+                    let mut ring = g.grid().ring(r, c).to_vec();
+                    sl_ingest::crs::to_wgs84(&self.local_crs, &mut ring)?;
+                    out.push(vec![ring]);
+                }
+                out
+            }
+            UnitKind::Hex(cells) => cells
+                .iter()
+                .map(|&c| hex::ring(c).map(|r| vec![r]).unwrap_or_default())
+                .collect(),
+            UnitKind::Area(_) => self
+                .labels
+                .iter()
+                .map(|l| self.area_rings.get(l).cloned().unwrap_or_default())
+                .collect(),
+        })
+    }
+
+    /// Area of each unit in square metres (grids and hexagons; NaN for areas).
+    pub fn unit_area_m2(&self) -> Vec<f64> {
+        match &self.kind {
+            UnitKind::Grid(g) => vec![g.grid().cell_area(); g.len()],
+            UnitKind::Hex(cells) => cells
+                .iter()
+                .map(|&c| {
+                    h3o::CellIndex::try_from(c)
+                        .map(|c| c.area_m2())
+                        .unwrap_or(f64::NAN)
+                })
+                .collect(),
+            UnitKind::Area(_) => vec![f64::NAN; self.len()],
+        }
+    }
+
+    /// Counts (or sums of `weight`) of the set's events per unit; events outside every
+    /// unit are returned as the second value.
+    pub fn aggregate(
+        &self,
+        set: &EventSet,
+        weight: impl Fn(&AnalysisEvent) -> f64,
+    ) -> (Vec<f64>, usize) {
+        let mut out = vec![0.0; self.len()];
+        let mut outside = 0;
+        for e in &set.events {
+            match self.unit_of(set, e) {
+                Some(i) => out[i] += weight(e),
+                None => outside += 1,
+            }
+        }
+        (out, outside)
+    }
+}
