@@ -6,8 +6,10 @@
 //!
 //! Architecture invariant: inputs are places and times ([`Incident`]), never people.
 
+pub mod emerging;
 pub mod gistar;
 pub mod grid;
+pub mod mann_kendall;
 pub mod rng;
 pub mod weights;
 
