@@ -628,29 +628,27 @@ fn gi_star_space_time(y: &[f64], na: usize, nbs: &[Vec<u32>], k: usize) -> Vec<f
     let var = sum_sq / nf - mean * mean;
     let ratio = var / (mean * mean);
     let mut z = vec![0.0; y.len()];
-    z.par_chunks_mut(CHUNK)
-        .enumerate()
-        .for_each(|(c, out)| {
-            for (o, zb) in out.iter_mut().enumerate() {
-                let b = c * CHUNK + o;
-                let (t, a) = (b / na, b % na);
-                let nb = &nbs[a];
-                let s0 = t.saturating_sub(k);
-                let mut lag = 0.0;
-                let mut card = 0.0;
-                for s in s0..=t {
-                    let slice = &y[s * na..(s + 1) * na];
-                    for &j in nb {
-                        lag += slice[j as usize];
-                        card += 1.0;
-                    }
+    z.par_chunks_mut(CHUNK).enumerate().for_each(|(c, out)| {
+        for (o, zb) in out.iter_mut().enumerate() {
+            let b = c * CHUNK + o;
+            let (t, a) = (b / na, b % na);
+            let nb = &nbs[a];
+            let s0 = t.saturating_sub(k);
+            let mut lag = 0.0;
+            let mut card = 0.0;
+            for s in s0..=t {
+                let slice = &y[s * na..(s + 1) * na];
+                for &j in nb {
+                    lag += slice[j as usize];
+                    card += 1.0;
                 }
-                let g = lag / sum;
-                let e = card / nf;
-                let v = card * (nf - card) / (nf - 1.0) * (1.0 / (nf * nf)) * ratio;
-                *zb = (g - e) / v.sqrt();
             }
-        });
+            let g = lag / sum;
+            let e = card / nf;
+            let v = card * (nf - card) / (nf - 1.0) * (1.0 / (nf * nf)) * ratio;
+            *zb = (g - e) / v.sqrt();
+        }
+    });
     z
 }
 
@@ -715,11 +713,26 @@ pub fn classify(steps: &[BinClass], z_trend: &MannKendall, trend_alpha: f64) -> 
         return Pattern::NoPattern;
     };
     let trend = z_trend.trend(trend_alpha);
-    let hot = classify_side(steps, BinClass::Hot, BinClass::Cold, last, trend, Trend::Increasing);
+    let hot = classify_side(
+        steps,
+        BinClass::Hot,
+        BinClass::Cold,
+        last,
+        trend,
+        Trend::Increasing,
+    );
     if hot != Side::None {
         return hot.pattern(true);
     }
-    classify_side(steps, BinClass::Cold, BinClass::Hot, last, trend, Trend::Decreasing).pattern(false)
+    classify_side(
+        steps,
+        BinClass::Cold,
+        BinClass::Hot,
+        last,
+        trend,
+        Trend::Decreasing,
+    )
+    .pattern(false)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
