@@ -25,20 +25,27 @@ fn fixture() -> (MaskedGrid, SpaceTimeCube) {
         rows: num(&g["rows"]) as u32,
         cols: num(&g["cols"]) as u32,
     });
-    let counts: Vec<f64> = doc["counts"].as_array().expect("counts").iter().map(num).collect();
+    let counts: Vec<f64> = doc["counts"]
+        .as_array()
+        .expect("counts")
+        .iter()
+        .map(num)
+        .collect();
     let steps = num(&doc["n_steps"]) as usize;
     let cube = SpaceTimeCube::new(grid.len(), steps, counts).expect("cube");
     (grid, cube)
 }
 
 fn synthetic() -> (MaskedGrid, SpaceTimeCube) {
-    let grid = MaskedGrid::all(Grid::covering([0.0, 0.0, 14_999.0, 11_999.0], 125.0).expect("grid"));
+    let grid =
+        MaskedGrid::all(Grid::covering([0.0, 0.0, 14_999.0, 11_999.0], 125.0).expect("grid"));
     let n = grid.len();
     let mut r = rng::stream(42, 0);
     let values = (0..n * 84)
         .map(|b| {
             let i = b % n;
-            (rng::below(&mut r, 3) * u64::from(i % 5 == 0) + u64::from(i % 11 == 0)) as f64
+            (rng::below(&mut r, 3) * u64::from(i.is_multiple_of(5))
+                + u64::from(i.is_multiple_of(11))) as f64
         })
         .collect();
     (grid, SpaceTimeCube::new(n, 84, values).expect("cube"))
