@@ -11,6 +11,8 @@ pub mod gistar;
 pub mod grid;
 pub mod hex;
 pub mod priorities;
+pub mod emerging;
+pub mod mann_kendall;
 pub mod rng;
 pub mod weights;
 

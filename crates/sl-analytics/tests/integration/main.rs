@@ -4,3 +4,5 @@ mod concentration;
 mod grid;
 mod hex;
 mod priorities;
+mod emerging;
+mod mann_kendall;
