@@ -6,9 +6,12 @@
 //!
 //! Architecture invariant: inputs are places and times ([`Incident`]), never people.
 
+pub mod aoristic;
 pub mod gistar;
 pub mod grid;
+pub mod kde;
 pub mod rng;
+pub mod time_patterns;
 pub mod weights;
 
 /// One event as the analytics see it: a point in the dataset's local metric CRS
