@@ -230,7 +230,11 @@ pub fn unit_at(tz: &TimeZone, unit: TimeUnit, t: i64) -> Option<(i64, i64, DateT
             let d = local.date();
             let start = midnight(tz, d)?;
             let end = midnight(tz, d.tomorrow().ok()?)?;
-            Some((start, end.max(start + 1), d.to_datetime(jiff::civil::Time::midnight())))
+            Some((
+                start,
+                end.max(start + 1),
+                d.to_datetime(jiff::civil::Time::midnight()),
+            ))
         }
         TimeUnit::IsoWeek => {
             let d = local.date();

@@ -147,7 +147,10 @@ impl std::fmt::Display for KdeError {
                 "bandwidth {h} is not a positive number of metres: pass e.g. --bandwidth 300"
             ),
             KdeError::BadCutoff(c) => {
-                write!(f, "gaussian cutoff {c} is not a positive number of bandwidths")
+                write!(
+                    f,
+                    "gaussian cutoff {c} is not a positive number of bandwidths"
+                )
             }
             KdeError::WeightCount { points, weights } => write!(
                 f,
@@ -439,9 +442,7 @@ fn scatter(
                 }
                 let half = (r2 - dy2).sqrt();
                 let c_lo = centre(x - half, g.x0).ceil().max(0.0);
-                let c_hi = centre(x + half, g.x0)
-                    .floor()
-                    .min(f64::from(g.cols) - 1.0);
+                let c_hi = centre(x + half, g.x0).floor().min(f64::from(g.cols) - 1.0);
                 if c_lo > c_hi {
                     continue;
                 }
@@ -476,7 +477,11 @@ fn scatter(
 /// `O(n log n)` for the median.
 pub fn default_bandwidth(points: &[(f64, f64)]) -> Option<f64> {
     let n = points.len();
-    if n < 2 || points.iter().any(|&(x, y)| !(x.is_finite() && y.is_finite())) {
+    if n < 2
+        || points
+            .iter()
+            .any(|&(x, y)| !(x.is_finite() && y.is_finite()))
+    {
         return None;
     }
     let nf = n as f64;

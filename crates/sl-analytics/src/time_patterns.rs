@@ -40,9 +40,7 @@
 use statrs::distribution::{ChiSquared, ContinuousCDF, StudentsT};
 
 use crate::Incident;
-use crate::aoristic::{
-    self, AoristicConfig, AoristicError, Bin, Series, Tally, TimeUnit,
-};
+use crate::aoristic::{self, AoristicConfig, AoristicError, Bin, Series, Tally, TimeUnit};
 
 /// Aoristic sums by day of week (row 0 = Monday) and local hour of day.
 #[derive(Debug, Clone, PartialEq)]
@@ -378,9 +376,13 @@ pub struct ShiftComparison {
 pub enum PatternError {
     Aoristic(AoristicError),
     /// A shift hour is not 0–23 or the shift is empty (start = end).
-    BadShift { name: String },
+    BadShift {
+        name: String,
+    },
     /// Two shifts share a clock hour.
-    OverlappingShifts { hour: u8 },
+    OverlappingShifts {
+        hour: u8,
+    },
 }
 
 impl std::fmt::Display for PatternError {
