@@ -13,7 +13,10 @@ pub mod hex;
 pub mod priorities;
 pub mod emerging;
 pub mod mann_kendall;
+pub mod aoristic;
+pub mod kde;
 pub mod rng;
+pub mod time_patterns;
 pub mod weights;
 
 /// One event as the analytics see it: a point in the dataset's local metric CRS

@@ -6,3 +6,6 @@ mod hex;
 mod priorities;
 mod emerging;
 mod mann_kendall;
+mod aoristic;
+mod kde;
+mod time_patterns;
