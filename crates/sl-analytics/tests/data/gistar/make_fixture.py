@@ -14,11 +14,17 @@ Writes, next to this script:
   band_<case>.csv  z,p_sim[,bh] for the distance-band cases (see CASES below)
 """
 
-import io
-import json
-import math
-import subprocess
 import sys
+
+# esda draws its permutations with numba's generator when numba is installed and with
+# numpy's global one otherwise; the fixture was made without numba, which this
+# reproduces whether or not numba is installed (importing numba then fails).
+sys.modules["numba"] = None
+
+import io  # noqa: E402
+import json  # noqa: E402
+import math  # noqa: E402
+import subprocess  # noqa: E402
 import warnings
 from pathlib import Path
 
