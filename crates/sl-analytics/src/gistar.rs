@@ -424,12 +424,12 @@ fn permutation_p(y: &[f64], sw: &Weights, z: &[f64], cfg: &GiStarConfig) -> Vec<
     for t in 1..=n {
         ev_off[t] += ev_off[t - 1];
     }
-    let mut ev = vec![0u32; ids.len()];
+    let mut ev = vec![0usize; ids.len()];
     {
         let mut fill = ev_off.clone();
         for (flat, &r) in ids.iter().enumerate() {
             let t = r as usize + 1;
-            ev[fill[t]] = flat as u32;
+            ev[fill[t]] = flat;
             fill[t] += 1;
         }
     }
@@ -463,7 +463,7 @@ fn permutation_p(y: &[f64], sw: &Weights, z: &[f64], cfg: &GiStarConfig) -> Vec<
                 if any_equal && i > a {
                     let d = y[i] - y[i - 1];
                     for &flat in &ev[ev_off[i]..ev_off[i + 1]] {
-                        let (p, m) = (flat as usize / k_max, flat as usize % k_max);
+                        let (p, m) = (flat / k_max, flat % k_max);
                         for mm in m..k_max {
                             sums[mm * perms + p] -= d;
                         }
