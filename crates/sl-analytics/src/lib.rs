@@ -7,6 +7,7 @@
 //! Architecture invariant: inputs are places and times ([`Incident`]), never people.
 
 pub mod concentration;
+pub mod fdr;
 pub mod gistar;
 pub mod grid;
 pub mod hex;

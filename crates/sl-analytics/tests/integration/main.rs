@@ -1,6 +1,7 @@
 //! sl-analytics integration tests: one binary, one module per method.
 
 mod concentration;
+mod gistar;
 mod grid;
 mod hex;
 mod priorities;
