@@ -8,6 +8,8 @@
 
 pub mod gistar;
 pub mod grid;
+pub mod knox;
+pub mod near_repeat;
 pub mod rng;
 pub mod weights;
 

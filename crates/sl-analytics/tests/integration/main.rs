@@ -1,3 +1,4 @@
 //! sl-analytics integration tests: one binary, one module per method.
 
 mod grid;
+mod knox;
