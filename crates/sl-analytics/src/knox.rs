@@ -281,7 +281,11 @@ pub struct KnoxConfig {
 
 impl KnoxConfig {
     /// NearRepeat's defaults: left-closed bands, Manhattan distance, 999 permutations.
-    pub fn new(space_breaks: impl Into<Vec<f64>>, time_breaks: impl Into<Vec<f64>>, seed: u64) -> Self {
+    pub fn new(
+        space_breaks: impl Into<Vec<f64>>,
+        time_breaks: impl Into<Vec<f64>>,
+        seed: u64,
+    ) -> Self {
         KnoxConfig {
             space: Bands::left_closed(space_breaks),
             time: Bands::left_closed(time_breaks),
@@ -376,7 +380,10 @@ impl std::fmt::Display for KnoxError {
                 write!(f, "a Knox test needs at least 2 events, got {n}")
             }
             KnoxError::TooFewBreaks { axis } => {
-                write!(f, "{axis:?} bands need at least 2 break points (e.g. 0, 200)")
+                write!(
+                    f,
+                    "{axis:?} bands need at least 2 break points (e.g. 0, 200)"
+                )
             }
             KnoxError::TooManyBands { axis } => {
                 write!(f, "too many {axis:?} bands: use at most 65,534")
@@ -387,7 +394,10 @@ impl std::fmt::Display for KnoxError {
                  increasing and finite (only the last may be infinite)"
             ),
             KnoxError::TooFewPermutations(r) => {
-                write!(f, "at least 2 permutations are needed, got {r}; 999 is usual")
+                write!(
+                    f,
+                    "at least 2 permutations are needed, got {r}; 999 is usual"
+                )
             }
             KnoxError::NonFinite { index } => {
                 write!(f, "event {index} has a non-finite coordinate or time")
@@ -479,12 +489,21 @@ pub(crate) fn for_each_close_pair(
                 let q = points[pb.2 as usize];
                 let d = distance.between(p.x, p.y, q.x, q.y);
                 if close(d) {
-                    let (i, j) = if pa.2 < pb.2 { (pa.2, pb.2) } else { (pb.2, pa.2) };
+                    let (i, j) = if pa.2 < pb.2 {
+                        (pa.2, pb.2)
+                    } else {
+                        (pb.2, pa.2)
+                    };
                     visit(i, j, d);
                 }
             }
         }
-        for key in [(cx, cy + 1), (cx + 1, cy - 1), (cx + 1, cy), (cx + 1, cy + 1)] {
+        for key in [
+            (cx, cy + 1),
+            (cx + 1, cy - 1),
+            (cx + 1, cy),
+            (cx + 1, cy + 1),
+        ] {
             let Some(o) = find(key) else { continue };
             let there = &order[starts[o]..starts[o + 1]];
             for pa in here {
@@ -493,7 +512,11 @@ pub(crate) fn for_each_close_pair(
                     let q = points[pb.2 as usize];
                     let d = distance.between(p.x, p.y, q.x, q.y);
                     if close(d) {
-                        let (i, j) = if pa.2 < pb.2 { (pa.2, pb.2) } else { (pb.2, pa.2) };
+                        let (i, j) = if pa.2 < pb.2 {
+                            (pa.2, pb.2)
+                        } else {
+                            (pb.2, pa.2)
+                        };
                         visit(i, j, d);
                     }
                 }
@@ -512,7 +535,13 @@ fn pairs_within(sorted: &[f64], c: f64, inclusive: bool) -> u64 {
     let mut total = 0u64;
     let mut lo = 0usize;
     for (hi, &v) in sorted.iter().enumerate() {
-        while lo < hi && !(if inclusive { v - sorted[lo] <= c } else { v - sorted[lo] < c }) {
+        while lo < hi
+            && !(if inclusive {
+                v - sorted[lo] <= c
+            } else {
+                v - sorted[lo] < c
+            })
+        {
             lo += 1;
         }
         total += (hi - lo) as u64;
@@ -539,25 +568,159 @@ fn time_band_totals(times: &[f64], bands: &Bands) -> Vec<u64> {
         .collect()
 }
 
-/// Pairs closer than the largest finite space break, as parallel arrays.
-struct ClosePairs {
-    i: Vec<u32>,
-    j: Vec<u32>,
-    /// Space band, or `below` (= number of finite rows) for pairs below the first
-    /// break, kept only when the open-ended band is derived by subtraction.
-    band: Vec<u16>,
+/// The pairs closer than the largest finite space break, grouped by their first event
+/// (compressed sparse rows): for event `i`, `entries[starts[i]..starts[i + 1]]` hold
+/// `j << shift | row` for each pair `(i, j)`, `i < j`, where `row` is the pair's space
+/// band (or the row of pairs below the first break). Packing keeps a pair to 4 bytes in
+/// the usual case (fewer than 2²⁴ events, at most 256 rows): per permutation the count
+/// streams the whole index, so its size sets the speed.
+#[derive(Debug)]
+struct PairIndex {
+    starts: Vec<usize>,
+    entries: Entries,
+    shift: u32,
 }
 
-/// Counts stored pairs per (space row, time band) for one assignment of times.
-/// Rows: one per space band that is enumerated, plus one for pairs below `b_0`.
-fn count_table(pairs: &ClosePairs, times: &[f64], time: &Bands, rows: usize, out: &mut [u64]) {
-    let kt = time.len();
-    debug_assert_eq!(out.len(), rows * kt);
-    out.fill(0);
-    for ((&i, &j), &s) in pairs.i.iter().zip(&pairs.j).zip(&pairs.band) {
-        let dt = (times[i as usize] - times[j as usize]).abs();
-        if let Some(t) = time.band_of(dt) {
-            out[usize::from(s) * kt + t] += 1;
+#[derive(Debug)]
+enum Entries {
+    Narrow(Vec<u32>),
+    Wide(Vec<u64>),
+}
+
+impl PairIndex {
+    /// Builds the index from `(i, j, row)` triples with `i < j`, in any order.
+    fn new(n: usize, rows: usize, mut triples: Vec<(u32, u32, u32)>) -> PairIndex {
+        triples.sort_unstable();
+        let mut starts = vec![0usize; n + 1];
+        for &(i, _, _) in &triples {
+            starts[i as usize + 1] += 1;
+        }
+        for k in 0..n {
+            starts[k + 1] += starts[k];
+        }
+        let row_bits = usize::BITS - (rows.max(2) - 1).leading_zeros();
+        let entries = if n <= 1 << 24 && row_bits <= 8 {
+            Entries::Narrow(triples.iter().map(|&(_, j, r)| j << 8 | r).collect())
+        } else {
+            Entries::Wide(
+                triples
+                    .iter()
+                    .map(|&(_, j, r)| u64::from(j) << 16 | u64::from(r))
+                    .collect(),
+            )
+        };
+        let shift = match entries {
+            Entries::Narrow(_) => 8,
+            Entries::Wide(_) => 16,
+        };
+        PairIndex {
+            starts,
+            entries,
+            shift,
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.starts[self.starts.len() - 1]
+    }
+}
+
+/// Adds one to `out[row * stride + bin(t_i, t_j)]` for every indexed pair.
+#[inline]
+fn count_pairs<E: Copy + Into<u64>, T: Copy>(
+    index: &PairIndex,
+    entries: &[E],
+    t: &[T],
+    stride: usize,
+    out: &mut [u64],
+    bin: impl Fn(T, T) -> usize,
+) {
+    let mask = (1u64 << index.shift) - 1;
+    for (i, w) in index.starts.windows(2).enumerate() {
+        let ti = t[i];
+        for &e in &entries[w[0]..w[1]] {
+            let e: u64 = e.into();
+            let j = (e >> index.shift) as usize;
+            let row = (e & mask) as usize;
+            out[row * stride + bin(ti, t[j])] += 1;
+        }
+    }
+}
+
+/// Event times in the form that bins fastest; permutations shuffle this vector.
+#[derive(Debug, Clone)]
+enum Times {
+    /// Whole-number times (day numbers, the usual case): offsets from the earliest, and
+    /// a table from `|Δt|` to its band (`kt` for none), so a pair costs one lookup.
+    Whole { t: Vec<i32>, band: Vec<u16> },
+    /// Any other times: a scan of the breaks.
+    Real { t: Vec<f64> },
+}
+
+/// Largest span of whole-number times (days) binned by table: 2²⁰ days (2,870 years),
+/// a 2 MiB table.
+const MAX_TABLE_SPAN: f64 = (1u32 << 20) as f64;
+
+impl Times {
+    fn new(times: &[f64], bands: &Bands) -> Times {
+        let kt = bands.len();
+        let lo = times.iter().copied().fold(f64::INFINITY, f64::min);
+        let hi = times.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        if times.iter().all(|t| t.fract() == 0.0) && hi - lo <= MAX_TABLE_SPAN {
+            let span = (hi - lo) as usize;
+            let band = (0..=span)
+                .map(|d| bands.band_of(d as f64).map_or(kt as u16, |m| m as u16))
+                .collect();
+            let t = times.iter().map(|&v| (v - lo) as i32).collect();
+            Times::Whole { t, band }
+        } else {
+            Times::Real { t: times.to_vec() }
+        }
+    }
+
+    /// Restores the original order of `base` (same variant) without allocating.
+    fn reset_from(&mut self, base: &Times) {
+        match (self, base) {
+            (Times::Whole { t, .. }, Times::Whole { t: b, .. }) => t.copy_from_slice(b),
+            (Times::Real { t }, Times::Real { t: b }) => t.copy_from_slice(b),
+            (me, _) => *me = base.clone(),
+        }
+    }
+
+    fn shuffle(&mut self, rng: &mut rng::SeededRng) {
+        match self {
+            Times::Whole { t, .. } => rng::shuffle(rng, t),
+            Times::Real { t } => rng::shuffle(rng, t),
+        }
+    }
+
+    /// Counts the pairs per (row, time band), into `out` with stride `kt + 1` (the last
+    /// column collects pairs in no time band).
+    fn count(&self, pairs: &PairIndex, time: &Bands, out: &mut [u64]) {
+        out.fill(0);
+        let kt = time.len();
+        let stride = kt + 1;
+        match (self, &pairs.entries) {
+            (Times::Whole { t, band }, Entries::Narrow(e)) => {
+                count_pairs(pairs, e, t, stride, out, |a, b| {
+                    usize::from(band[(a - b).unsigned_abs() as usize])
+                })
+            }
+            (Times::Whole { t, band }, Entries::Wide(e)) => {
+                count_pairs(pairs, e, t, stride, out, |a, b| {
+                    usize::from(band[(a - b).unsigned_abs() as usize])
+                })
+            }
+            (Times::Real { t }, Entries::Narrow(e)) => {
+                count_pairs(pairs, e, t, stride, out, |a, b| {
+                    time.band_of((a - b).abs()).unwrap_or(kt)
+                })
+            }
+            (Times::Real { t }, Entries::Wide(e)) => {
+                count_pairs(pairs, e, t, stride, out, |a, b| {
+                    time.band_of((a - b).abs()).unwrap_or(kt)
+                })
+            }
         }
     }
 }
@@ -606,28 +769,28 @@ pub fn knox(points: &[SpaceTimePoint], cfg: &KnoxConfig) -> Result<KnoxTable, Kn
     let open = cfg.space.open_ended();
     // Enumerated space bands: all of them, or all but the open-ended last one.
     let finite_rows = if open { ks - 1 } else { ks };
-    let below = finite_rows as u16;
+    let below = finite_rows;
     let rows = finite_rows + 1;
     let cap = cfg.space.finite_cap();
     let inclusive = cfg.space.intervals == Intervals::RightClosed;
 
-    let mut pairs = ClosePairs {
-        i: Vec::new(),
-        j: Vec::new(),
-        band: Vec::new(),
-    };
+    let stride = kt + 1;
+    let mut triples: Vec<(u32, u32, u32)> = Vec::new();
+    let mut space_totals = vec![0u64; ks];
     for_each_close_pair(points, cap, inclusive, cfg.distance, |i, j, d| {
         let band = match cfg.space.band_of(d) {
-            Some(s) if s < finite_rows => s as u16,
+            Some(s) if s < finite_rows => s,
             // At the cap of a left-closed open band: in the open band, which is derived.
             Some(_) => return,
             None if open => below,
             None => return,
         };
-        pairs.i.push(i);
-        pairs.j.push(j);
-        pairs.band.push(band);
+        if band < finite_rows {
+            space_totals[band] += 1;
+        }
+        triples.push((i, j, band as u32));
     });
+    let pairs = PairIndex::new(n, rows, triples);
 
     let times: Vec<f64> = points.iter().map(|p| p.t).collect();
     let all_pairs = (n as u64) * (n as u64 - 1) / 2;
@@ -636,31 +799,26 @@ pub fn knox(points: &[SpaceTimePoint], cfg: &KnoxConfig) -> Result<KnoxTable, Kn
     // Completes a row-count table into the full ks × kt table.
     let complete = |counts: &[u64]| -> Vec<u64> {
         let mut full = vec![0u64; ks * kt];
-        full[..finite_rows * kt].copy_from_slice(&counts[..finite_rows * kt]);
+        for s in 0..finite_rows {
+            full[s * kt..(s + 1) * kt].copy_from_slice(&counts[s * stride..s * stride + kt]);
+        }
         if open {
             for t in 0..kt {
-                let stored: u64 = (0..rows).map(|r| counts[r * kt + t]).sum();
+                let stored: u64 = (0..rows).map(|r| counts[r * stride + t]).sum();
                 full[(ks - 1) * kt + t] = time_totals[t] - stored;
             }
         }
         full
     };
 
-    let mut scratch = vec![0u64; rows * kt];
-    count_table(&pairs, &times, &cfg.time, rows, &mut scratch);
+    let base = Times::new(&times, &cfg.time);
+    let mut scratch = vec![0u64; rows * stride];
+    base.count(&pairs, &cfg.time, &mut scratch);
     let observed = complete(&scratch);
 
     // Pairs per space band, for the exact expectation.
-    let mut space_totals = vec![0u64; ks];
-    let mut stored_total = 0u64;
-    for &s in &pairs.band {
-        stored_total += 1;
-        if s != below {
-            space_totals[usize::from(s)] += 1;
-        }
-    }
     if open {
-        space_totals[ks - 1] = all_pairs - stored_total;
+        space_totals[ks - 1] = all_pairs - pairs.len() as u64;
     }
 
     let r = cfg.permutations;
@@ -671,13 +829,15 @@ pub fn knox(points: &[SpaceTimePoint], cfg: &KnoxConfig) -> Result<KnoxTable, Kn
             let mut rng = rng::stream(cfg.seed, c as u64);
             let first = c * PERMUTATIONS_PER_CHUNK;
             let count = PERMUTATIONS_PER_CHUNK.min(r - first);
-            let mut shuffled = vec![0.0f64; n];
-            let mut rows_counts = vec![0u64; rows * kt];
+            let mut shuffled = base.clone();
+            let mut rows_counts = vec![0u64; rows * stride];
             let mut out = Vec::with_capacity(count * ks * kt);
             for _ in 0..count {
-                shuffled.copy_from_slice(&times);
-                rng::shuffle(&mut rng, &mut shuffled);
-                count_table(&pairs, &shuffled, &cfg.time, rows, &mut rows_counts);
+                // Each permutation shuffles the original order, so it depends only on
+                // the chunk's stream and its position in the chunk.
+                shuffled.reset_from(&base);
+                shuffled.shuffle(&mut rng);
+                shuffled.count(&pairs, &cfg.time, &mut rows_counts);
                 out.extend(complete(&rows_counts));
             }
             out
@@ -686,8 +846,8 @@ pub fn knox(points: &[SpaceTimePoint], cfg: &KnoxConfig) -> Result<KnoxTable, Kn
     let sims: Vec<u64> = per_chunk.into_iter().flatten().collect();
 
     let mut cells = Vec::with_capacity(ks * kt);
-    for s in 0..ks {
-        for t in 0..kt {
+    for (s, &s_total) in space_totals.iter().enumerate() {
+        for (t, &t_total) in time_totals.iter().enumerate() {
             let k = s * kt + t;
             let simulated: Vec<u64> = (0..r).map(|p| sims[p * ks * kt + k]).collect();
             let obs = observed[k];
@@ -698,7 +858,7 @@ pub fn knox(points: &[SpaceTimePoint], cfg: &KnoxConfig) -> Result<KnoxTable, Kn
                 space: cfg.space.band(s),
                 time: cfg.time.band(t),
                 observed: obs,
-                expected: space_totals[s] as f64 * time_totals[t] as f64 / all_pairs as f64,
+                expected: s_total as f64 * t_total as f64 / all_pairs as f64,
                 mean_simulated: mean,
                 median_simulated: median,
                 knox_ratio: obs as f64 / mean,
@@ -714,7 +874,7 @@ pub fn knox(points: &[SpaceTimePoint], cfg: &KnoxConfig) -> Result<KnoxTable, Kn
         cells,
         events: n,
         pairs: all_pairs,
-        indexed_pairs: pairs.i.len(),
+        indexed_pairs: pairs.len(),
         permutations: r,
     })
 }

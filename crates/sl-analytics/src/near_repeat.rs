@@ -110,7 +110,11 @@ pub fn classify(
     for_each_close_pair(points, window.space, false, window.distance, |i, j, d| {
         let (i, j) = (i as usize, j as usize);
         // i < j by index; order by (t, index).
-        let (first, second) = if points[j].t < points[i].t { (j, i) } else { (i, j) };
+        let (first, second) = if points[j].t < points[i].t {
+            (j, i)
+        } else {
+            (i, j)
+        };
         if points[second].t - points[first].t < window.time {
             preceded[second] = true;
             followed[first] = true;

@@ -14,7 +14,9 @@ use sl_analytics::rng;
 const INF: f64 = f64::INFINITY;
 
 fn pts(v: &[(f64, f64, f64)]) -> Vec<SpaceTimePoint> {
-    v.iter().map(|&(x, y, t)| SpaceTimePoint { x, y, t }).collect()
+    v.iter()
+        .map(|&(x, y, t)| SpaceTimePoint { x, y, t })
+        .collect()
 }
 
 /// R's `cut(d, breaks, right, include.lowest = right)` written independently of the
@@ -165,8 +167,14 @@ fn observed_matches_brute_force_for_all_band_kinds() {
     let p = synthetic(300, 11);
     let times: Vec<f64> = p.iter().map(|q| q.t).collect();
     let configs = [
-        (vec![0.0, 1.0, 100.0, 200.0, 400.0, INF], vec![0.0, 1.0, 7.0, 14.0, INF]),
-        (vec![0.0, 1.0, 100.0, 200.0, 400.0], vec![0.0, 7.0, 14.0, 21.0]),
+        (
+            vec![0.0, 1.0, 100.0, 200.0, 400.0, INF],
+            vec![0.0, 1.0, 7.0, 14.0, INF],
+        ),
+        (
+            vec![0.0, 1.0, 100.0, 200.0, 400.0],
+            vec![0.0, 7.0, 14.0, 21.0],
+        ),
         (vec![50.0, 150.0, 300.0, INF], vec![1.0, 3.0, INF]),
         (vec![0.0, INF], vec![0.0, 2.0]),
         (vec![0.0, 250.0], vec![0.0, INF]),
@@ -179,8 +187,14 @@ fn observed_matches_brute_force_for_all_band_kinds() {
                 (Intervals::LeftClosed, Intervals::RightClosed),
             ] {
                 let cfg = KnoxConfig {
-                    space: Bands { breaks: sb.clone(), intervals: si },
-                    time: Bands { breaks: tb.clone(), intervals: ti },
+                    space: Bands {
+                        breaks: sb.clone(),
+                        intervals: si,
+                    },
+                    time: Bands {
+                        breaks: tb.clone(),
+                        intervals: ti,
+                    },
                     distance,
                     permutations: 2,
                     seed: 1,
@@ -198,23 +212,42 @@ fn observed_matches_brute_force_for_all_band_kinds() {
 /// subtraction.
 #[test]
 fn permuted_tables_match_brute_force() {
-    let p = synthetic(200, 5);
-    let times: Vec<f64> = p.iter().map(|q| q.t).collect();
-    let mut cfg = KnoxConfig::new([0.0, 1.0, 150.0, 300.0, INF], [0.0, 3.0, 10.0, INF], 99);
-    cfg.permutations = 2 * PERMUTATIONS_PER_CHUNK + 3;
-    let t = knox(&p, &cfg).expect("valid");
-    let cells = t.cells.len();
-    for perm in 0..cfg.permutations {
-        let chunk = perm / PERMUTATIONS_PER_CHUNK;
-        let mut r = rng::stream(cfg.seed, chunk as u64);
-        let mut shuffled = times.clone();
-        for _ in 0..=perm % PERMUTATIONS_PER_CHUNK {
-            shuffled.copy_from_slice(&times);
-            rng::shuffle(&mut r, &mut shuffled);
+    let whole = synthetic(200, 5);
+    // Fractional times take the generic (non-table) binning path.
+    let fractional: Vec<SpaceTimePoint> = whole
+        .iter()
+        .map(|p| SpaceTimePoint {
+            t: p.t * 0.37 + 0.1,
+            ..*p
+        })
+        .collect();
+    let near_repeat = KnoxConfig::new([0.0, 1.0, 150.0, 300.0, INF], [0.0, 3.0, 10.0, INF], 99);
+    // 300 space bands need the wide pair index (more than 256 rows).
+    let many: Vec<f64> = (0..=300).map(|k| f64::from(k) * 2.0).collect();
+    let wide = KnoxConfig::new(many, [0.0, 2.0, 5.0, 9.0], 3);
+    for (p, mut cfg) in [
+        (&whole, near_repeat.clone()),
+        (&fractional, near_repeat),
+        (&whole, wide.clone()),
+        (&fractional, wide),
+    ] {
+        cfg.permutations = 2 * PERMUTATIONS_PER_CHUNK + 3;
+        let times: Vec<f64> = p.iter().map(|q| q.t).collect();
+        let t = knox(p, &cfg).expect("valid");
+        assert_eq!(observed(&t), brute_table(p, &times, &cfg));
+        let cells = t.cells.len();
+        for perm in 0..cfg.permutations {
+            let chunk = perm / PERMUTATIONS_PER_CHUNK;
+            let mut r = rng::stream(cfg.seed, chunk as u64);
+            let mut shuffled = times.clone();
+            for _ in 0..=perm % PERMUTATIONS_PER_CHUNK {
+                shuffled.copy_from_slice(&times);
+                rng::shuffle(&mut r, &mut shuffled);
+            }
+            let want = brute_table(p, &shuffled, &cfg);
+            let got: Vec<u64> = (0..cells).map(|k| t.cells[k].simulated[perm]).collect();
+            assert_eq!(got, want, "permutation {perm}");
         }
-        let want = brute_table(&p, &shuffled, &cfg);
-        let got: Vec<u64> = (0..cells).map(|k| t.cells[k].simulated[perm]).collect();
-        assert_eq!(got, want, "permutation {perm}");
     }
 }
 
@@ -235,7 +268,10 @@ fn summary_statistics_follow_near_repeat() {
         assert_eq!(c.median_simulated, median);
         assert_eq!(c.p, (ge + 1) as f64 / 101.0);
         assert_eq!(c.knox_ratio.to_bits(), (c.observed as f64 / mean).to_bits());
-        assert_eq!(c.knox_ratio_median.to_bits(), (c.observed as f64 / median).to_bits());
+        assert_eq!(
+            c.knox_ratio_median.to_bits(),
+            (c.observed as f64 / median).to_bits()
+        );
     }
     // Every permutation keeps the total number of pairs over the whole table when both
     // last bands are open-ended.
@@ -306,8 +342,15 @@ fn reproducible_whatever_the_thread_count() {
     let other = knox(&p, &cfg).expect("valid");
     assert_eq!(observed(&one), observed(&other));
     assert_ne!(
-        one.cells.iter().map(|c| c.simulated.clone()).collect::<Vec<_>>(),
-        other.cells.iter().map(|c| c.simulated.clone()).collect::<Vec<_>>()
+        one.cells
+            .iter()
+            .map(|c| c.simulated.clone())
+            .collect::<Vec<_>>(),
+        other
+            .cells
+            .iter()
+            .map(|c| c.simulated.clone())
+            .collect::<Vec<_>>()
     );
 }
 
@@ -321,7 +364,10 @@ fn invalid_input_is_rejected_with_a_reason() {
         knox(&p, &c).err()
     };
     assert_eq!(with(&|_| {}), None);
-    assert!(matches!(with(&|c| c.space.breaks = vec![0.0]), Some(KnoxError::TooFewBreaks { .. })));
+    assert!(matches!(
+        with(&|c| c.space.breaks = vec![0.0]),
+        Some(KnoxError::TooFewBreaks { .. })
+    ));
     assert!(matches!(
         with(&|c| c.space.breaks = vec![0.0, 200.0, 100.0]),
         Some(KnoxError::BadBreak { index: 2, .. })
@@ -334,10 +380,16 @@ fn invalid_input_is_rejected_with_a_reason() {
         with(&|c| c.time.breaks = vec![-1.0, 7.0]),
         Some(KnoxError::BadBreak { index: 0, .. })
     ));
-    assert!(matches!(with(&|c| c.permutations = 1), Some(KnoxError::TooFewPermutations(1))));
+    assert!(matches!(
+        with(&|c| c.permutations = 1),
+        Some(KnoxError::TooFewPermutations(1))
+    ));
     assert_eq!(knox(&p[..1], &ok).err(), Some(KnoxError::TooFewEvents(1)));
     let bad = pts(&[(0.0, 0.0, 0.0), (f64::NAN, 1.0, 1.0)]);
-    assert_eq!(knox(&bad, &ok).err(), Some(KnoxError::NonFinite { index: 1 }));
+    assert_eq!(
+        knox(&bad, &ok).err(),
+        Some(KnoxError::NonFinite { index: 1 })
+    );
     assert!(!KnoxError::TooFewPermutations(1).to_string().is_empty());
 }
 
@@ -346,10 +398,25 @@ fn calendar_days_follow_local_dates() {
     let tz = jiff::tz::TimeZone::get("America/New_York").expect("tz");
     // 2024-03-09 23:50 EST (04:50Z on the 10th) and 2024-03-10 00:10 EST (05:10Z):
     // one calendar day apart locally though 20 minutes apart.
-    let a = Incident { x: 0.0, y: 0.0, from: 1_710_046_200, to: 1_710_046_201 };
-    let b = Incident { x: 0.0, y: 0.0, from: 1_710_047_400, to: 1_710_047_401 };
+    let a = Incident {
+        x: 0.0,
+        y: 0.0,
+        from: 1_710_046_200,
+        to: 1_710_046_201,
+    };
+    let b = Incident {
+        x: 0.0,
+        y: 0.0,
+        from: 1_710_047_400,
+        to: 1_710_047_401,
+    };
     // 2024-03-10 23:30 EDT (03:30Z on the 11th), after the spring-forward gap.
-    let c = Incident { x: 0.0, y: 0.0, from: 1_710_127_800, to: 1_710_127_801 };
+    let c = Incident {
+        x: 0.0,
+        y: 0.0,
+        from: 1_710_127_800,
+        to: 1_710_127_801,
+    };
     let cal = points_from_incidents(&[a, b, c], &DayClock::Calendar(tz)).expect("in range");
     assert_eq!(cal[1].t - cal[0].t, 1.0);
     assert_eq!(cal[2].t - cal[1].t, 0.0);
@@ -371,8 +438,13 @@ fn brute_roles(p: &[SpaceTimePoint], w: &NearRepeatWindow) -> Vec<NearRepeatRole
                 let dt = (p[k].t - p[o].t).abs();
                 (o != k && d < w.space && dt < w.time).then_some(d)
             };
-            let earlier: Vec<f64> = (0..n).filter(|&o| before(o, k)).filter_map(linked).collect();
-            let later = (0..n).filter(|&o| before(k, o)).any(|o| linked(o).is_some());
+            let earlier: Vec<f64> = (0..n)
+                .filter(|&o| before(o, k))
+                .filter_map(linked)
+                .collect();
+            let later = (0..n)
+                .filter(|&o| before(k, o))
+                .any(|o| linked(o).is_some());
             if earlier.iter().any(|&d| d < w.same_location) {
                 NearRepeatRole::Repeat
             } else if !earlier.is_empty() {
@@ -395,24 +467,35 @@ fn classification_by_hand_and_by_brute_force() {
     // E is 50 m from B two days before it, so E originates too and B stays a near
     // repeat. F and G the same day 0.5 m apart: the first in input order originates.
     let p = pts(&[
-        (0.0, 0.0, 0.0),      // A
-        (150.0, 0.0, 3.0),    // B
-        (0.0, 0.0, 6.0),      // C
-        (0.0, 0.0, 13.0),     // D
-        (200.0, 0.0, 1.0),    // E
-        (5000.0, 0.0, 40.0),  // F
-        (5000.0, 0.5, 40.0),  // G
+        (0.0, 0.0, 0.0),     // A
+        (150.0, 0.0, 3.0),   // B
+        (0.0, 0.0, 6.0),     // C
+        (0.0, 0.0, 13.0),    // D
+        (200.0, 0.0, 1.0),   // E
+        (5000.0, 0.0, 40.0), // F
+        (5000.0, 0.5, 40.0), // G
     ]);
     let w = NearRepeatWindow::new(200.0, 7.0);
     let roles = classify(&p, &w).expect("valid");
-    assert_eq!(roles, vec![Originator, NearRepeat, Repeat, Isolated, Originator, Originator, Repeat]);
+    assert_eq!(
+        roles,
+        vec![
+            Originator, NearRepeat, Repeat, Isolated, Originator, Originator, Repeat
+        ]
+    );
     assert_eq!(roles, brute_roles(&p, &w));
     for seed in 0..4 {
         let p = synthetic(300, seed);
         for w in [
             NearRepeatWindow::new(200.0, 7.0),
-            NearRepeatWindow { distance: Distance::Euclidean, ..NearRepeatWindow::new(120.0, 3.0) },
-            NearRepeatWindow { same_location: 0.0, ..NearRepeatWindow::new(100.0, 14.0) },
+            NearRepeatWindow {
+                distance: Distance::Euclidean,
+                ..NearRepeatWindow::new(120.0, 3.0)
+            },
+            NearRepeatWindow {
+                same_location: 0.0,
+                ..NearRepeatWindow::new(100.0, 14.0)
+            },
         ] {
             assert_eq!(classify(&p, &w).expect("valid"), brute_roles(&p, &w));
         }
@@ -437,12 +520,27 @@ fn fixture() -> Fixture {
     let mut day = Vec::new();
     let mut frac = Vec::new();
     for line in csv.lines().skip(1) {
-        let f: Vec<f64> = line.split(',').map(|v| v.parse().expect("number")).collect();
-        day.push(SpaceTimePoint { x: f[0], y: f[1], t: f[2] });
-        frac.push(SpaceTimePoint { x: f[0], y: f[1], t: f[3] / 86_400.0 });
+        let f: Vec<f64> = line
+            .split(',')
+            .map(|v| v.parse().expect("number"))
+            .collect();
+        day.push(SpaceTimePoint {
+            x: f[0],
+            y: f[1],
+            t: f[2],
+        });
+        frac.push(SpaceTimePoint {
+            x: f[0],
+            y: f[1],
+            t: f[3] / 86_400.0,
+        });
     }
     let json = std::fs::read_to_string(format!("{dir}/pointpats_knox.json")).expect("fixture");
-    Fixture { day, frac, reference: serde_json::from_str(&json).expect("json") }
+    Fixture {
+        day,
+        frac,
+        reference: serde_json::from_str(&json).expect("json"),
+    }
 }
 
 /// pointpats counts pairs with Euclidean distance ≤ δ and |Δt| ≤ τ: right-closed bands
@@ -458,7 +556,11 @@ fn reproduces_pointpats_knox_on_philadelphia_burglaries() {
     for run in runs {
         let delta = run["delta"].as_f64().expect("delta");
         let tau = run["tau"].as_f64().expect("tau");
-        let points = if run["time"] == "day" { &fx.day } else { &fx.frac };
+        let points = if run["time"] == "day" {
+            &fx.day
+        } else {
+            &fx.frac
+        };
         let cfg = KnoxConfig {
             space: Bands::right_closed([0.0, delta, INF]),
             time: Bands::right_closed([0.0, tau, INF]),
@@ -476,7 +578,11 @@ fn reproduces_pointpats_knox_on_philadelphia_burglaries() {
                 "δ {delta} τ {tau} cell {s},{t_}"
             );
             let e = exp[s][t_].as_f64().expect("expected");
-            assert!((t.cell(s, t_).expected - e).abs() <= 1e-9 * e, "{} vs {e}", t.cell(s, t_).expected);
+            assert!(
+                (t.cell(s, t_).expected - e).abs() <= 1e-9 * e,
+                "{} vs {e}",
+                t.cell(s, t_).expected
+            );
         }
         assert_eq!(t.cell(0, 0).observed, run["nst"].as_u64().expect("nst"));
         // Permutation null: same mean within Monte Carlo error of both runs.
@@ -484,7 +590,11 @@ fn reproduces_pointpats_knox_on_philadelphia_burglaries() {
         let sd = run["sim_sd"].as_f64().expect("sd");
         let pp_mean = run["sim_mean"].as_f64().expect("mean");
         let se = sd * (2.0f64 / 999.0).sqrt();
-        assert!((c.mean_simulated - pp_mean).abs() < 4.0 * se, "{} vs {pp_mean}", c.mean_simulated);
+        assert!(
+            (c.mean_simulated - pp_mean).abs() < 4.0 * se,
+            "{} vs {pp_mean}",
+            c.mean_simulated
+        );
         // Every one of these is far in the tail: p is the minimum 1/1000, as pointpats says.
         assert_eq!(c.p, run["p_sim"].as_f64().expect("p"));
         assert_eq!(c.p, 0.001);
@@ -508,10 +618,17 @@ fn near_repeat_defaults_on_philadelphia_burglaries() {
     // by brute force over all 5.4 million pairs.
     let cfg = KnoxConfig {
         permutations: 19,
-        ..KnoxConfig::new([0.0, 1.0, 200.0, 400.0, 600.0, INF], [0.0, 1.0, 7.0, 14.0, 28.0, INF], 9)
+        ..KnoxConfig::new(
+            [0.0, 1.0, 200.0, 400.0, 600.0, INF],
+            [0.0, 1.0, 7.0, 14.0, 28.0, INF],
+            9,
+        )
     };
     let t = knox(&fx.day, &cfg).expect("valid");
     let times: Vec<f64> = fx.day.iter().map(|p| p.t).collect();
     assert_eq!(observed(&t), brute_table(&fx.day, &times, &cfg));
-    assert!(t.cell(0, 0).knox_ratio > 2.0, "same place, same day: strong repeat");
+    assert!(
+        t.cell(0, 0).knox_ratio > 2.0,
+        "same place, same day: strong repeat"
+    );
 }
