@@ -70,11 +70,14 @@
 //!
 //! # Notes
 //!
-//! With `P` the number of pairs closer than `c`: `O(n log n + P)` to index (plus the
-//! grid's empty-neighbourhood checks), `O(R · (n + P · k_t))` for `R` permutations and
-//! `k_t` time bands, `O(P)` memory (10 bytes a pair). Choose `c` (the largest finite
-//! space break) in proportion to the question: an unbounded last band costs nothing,
-//! a large finite one costs pairs.
+//! With `P` the number of pairs closer than `c`: `O(n log n + P log P)` to index,
+//! `O(R · (n + P))` for `R` permutations when the times are whole numbers (day
+//! numbers: a pair's time band is one table lookup), `O(R · (n + P · k_t))` for `k_t`
+//! time bands otherwise; memory `O(P)`, 4 bytes a pair in the usual case (fewer than
+//! 2²⁴ events and 256 space bands), 12 bytes while the index is built. Choose `c` (the
+//! largest finite space break) in proportion to the question: an unbounded last band
+//! costs nothing, a large finite one costs pairs. On 22,811 Philadelphia burglaries
+//! (2019–2024) a 200 m reach gives 0.32 million pairs, a 600 m reach 1.5 million.
 
 use rayon::prelude::*;
 
@@ -626,6 +629,10 @@ impl PairIndex {
 }
 
 /// Adds one to `out[row * stride + bin(t_i, t_j)]` for every indexed pair.
+///
+/// Most pairs land in a few cells, and consecutive increments of one counter wait on
+/// each other; [`LANES`] interleaved copies of the table break that chain and are
+/// summed at the end.
 #[inline]
 fn count_pairs<E: Copy + Into<u64>, T: Copy>(
     index: &PairIndex,
@@ -633,19 +640,29 @@ fn count_pairs<E: Copy + Into<u64>, T: Copy>(
     t: &[T],
     stride: usize,
     out: &mut [u64],
+    lanes: &mut [u64],
     bin: impl Fn(T, T) -> usize,
 ) {
+    let size = out.len();
+    debug_assert_eq!(lanes.len(), LANES * size);
+    lanes.fill(0);
     let mask = (1u64 << index.shift) - 1;
     for (i, w) in index.starts.windows(2).enumerate() {
         let ti = t[i];
-        for &e in &entries[w[0]..w[1]] {
+        for (k, &e) in entries[w[0]..w[1]].iter().enumerate() {
             let e: u64 = e.into();
             let j = (e >> index.shift) as usize;
             let row = (e & mask) as usize;
-            out[row * stride + bin(ti, t[j])] += 1;
+            lanes[(k % LANES) * size + row * stride + bin(ti, t[j])] += 1;
         }
     }
+    for (c, o) in out.iter_mut().enumerate() {
+        *o = (0..LANES).map(|l| lanes[l * size + c]).sum();
+    }
 }
+
+/// Interleaved copies of the count table in [`count_pairs`].
+const LANES: usize = 4;
 
 /// Event times in the form that bins fastest; permutations shuffle this vector.
 #[derive(Debug, Clone)]
@@ -696,28 +713,27 @@ impl Times {
 
     /// Counts the pairs per (row, time band), into `out` with stride `kt + 1` (the last
     /// column collects pairs in no time band).
-    fn count(&self, pairs: &PairIndex, time: &Bands, out: &mut [u64]) {
-        out.fill(0);
+    fn count(&self, pairs: &PairIndex, time: &Bands, out: &mut [u64], lanes: &mut [u64]) {
         let kt = time.len();
         let stride = kt + 1;
         match (self, &pairs.entries) {
             (Times::Whole { t, band }, Entries::Narrow(e)) => {
-                count_pairs(pairs, e, t, stride, out, |a, b| {
+                count_pairs(pairs, e, t, stride, out, lanes, |a, b| {
                     usize::from(band[(a - b).unsigned_abs() as usize])
                 })
             }
             (Times::Whole { t, band }, Entries::Wide(e)) => {
-                count_pairs(pairs, e, t, stride, out, |a, b| {
+                count_pairs(pairs, e, t, stride, out, lanes, |a, b| {
                     usize::from(band[(a - b).unsigned_abs() as usize])
                 })
             }
             (Times::Real { t }, Entries::Narrow(e)) => {
-                count_pairs(pairs, e, t, stride, out, |a, b| {
+                count_pairs(pairs, e, t, stride, out, lanes, |a, b| {
                     time.band_of((a - b).abs()).unwrap_or(kt)
                 })
             }
             (Times::Real { t }, Entries::Wide(e)) => {
-                count_pairs(pairs, e, t, stride, out, |a, b| {
+                count_pairs(pairs, e, t, stride, out, lanes, |a, b| {
                     time.band_of((a - b).abs()).unwrap_or(kt)
                 })
             }
@@ -813,7 +829,8 @@ pub fn knox(points: &[SpaceTimePoint], cfg: &KnoxConfig) -> Result<KnoxTable, Kn
 
     let base = Times::new(&times, &cfg.time);
     let mut scratch = vec![0u64; rows * stride];
-    base.count(&pairs, &cfg.time, &mut scratch);
+    let mut lanes = vec![0u64; LANES * rows * stride];
+    base.count(&pairs, &cfg.time, &mut scratch, &mut lanes);
     let observed = complete(&scratch);
 
     // Pairs per space band, for the exact expectation.
@@ -831,13 +848,14 @@ pub fn knox(points: &[SpaceTimePoint], cfg: &KnoxConfig) -> Result<KnoxTable, Kn
             let count = PERMUTATIONS_PER_CHUNK.min(r - first);
             let mut shuffled = base.clone();
             let mut rows_counts = vec![0u64; rows * stride];
+            let mut lanes = vec![0u64; LANES * rows * stride];
             let mut out = Vec::with_capacity(count * ks * kt);
             for _ in 0..count {
                 // Each permutation shuffles the original order, so it depends only on
                 // the chunk's stream and its position in the chunk.
                 shuffled.reset_from(&base);
                 shuffled.shuffle(&mut rng);
-                shuffled.count(&pairs, &cfg.time, &mut rows_counts);
+                shuffled.count(&pairs, &cfg.time, &mut rows_counts, &mut lanes);
                 out.extend(complete(&rows_counts));
             }
             out
