@@ -16,6 +16,8 @@ pub mod emerging;
 pub mod mann_kendall;
 pub mod aoristic;
 pub mod kde;
+pub mod knox;
+pub mod near_repeat;
 pub mod rng;
 pub mod time_patterns;
 pub mod weights;

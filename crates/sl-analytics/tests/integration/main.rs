@@ -10,3 +10,4 @@ mod mann_kendall;
 mod aoristic;
 mod kde;
 mod time_patterns;
+mod knox;
