@@ -140,6 +140,12 @@ pub struct GiStar {
     /// permutations were asked for; NaN for units with no neighbours and when `z` is
     /// undefined.
     pub p_sim: Option<Vec<f64>>,
+    /// Tie-aware pseudo p-value: `(1 + min(#{sim ≥ obs}, #{sim ≤ obs})) / (P + 1)`.
+    /// Ties count against significance in both directions, so a unit whose draws all
+    /// equal its observation (a zero cell among zeros) gets 1, not `1/(P + 1)`.
+    /// Streetlight labels hot and cold spots with this one; `p_sim` is kept for
+    /// comparison with esda. `None` and NaN exactly where `p_sim` is.
+    pub p_sim_ties: Option<Vec<f64>>,
 }
 
 /// Why Gi\* cannot be computed.
@@ -290,7 +296,12 @@ pub fn gi_star(y: &[f64], w: &Weights, cfg: &GiStarConfig) -> Result<GiStar, GiS
     let sw = star_weights(w, cfg.transform);
     let a = gi_star_analytic(y, &sw);
     let p_norm = a.z.iter().map(|z| normal_upper_tail(z.abs())).collect();
-    let p_sim = (cfg.permutations > 0).then(|| permutation_p(y, &sw, &a.z, cfg));
+    let (p_sim, p_sim_ties) = if cfg.permutations > 0 {
+        let (folded, ties) = permutation_p(y, &sw, &a.z, cfg);
+        (Some(folded), Some(ties))
+    } else {
+        (None, None)
+    };
     Ok(GiStar {
         g: a.g,
         expected: a.expected,
@@ -298,6 +309,7 @@ pub fn gi_star(y: &[f64], w: &Weights, cfg: &GiStarConfig) -> Result<GiStar, GiS
         z: a.z,
         p_norm,
         p_sim,
+        p_sim_ties,
     })
 }
 
@@ -406,7 +418,7 @@ const UNITS_PER_BLOCK: usize = 512;
 /// Sums of integer counts are exact, so this equals summing the draws of each unit
 /// afresh. Other units (e.g. inverse-distance weights) sum their weighted draws
 /// directly.
-fn permutation_p(y: &[f64], sw: &Weights, z: &[f64], cfg: &GiStarConfig) -> Vec<f64> {
+fn permutation_p(y: &[f64], sw: &Weights, z: &[f64], cfg: &GiStarConfig) -> (Vec<f64>, Vec<f64>) {
     let n = y.len();
     let perms = cfg.permutations;
     let others = Others::from_star(sw);
@@ -441,7 +453,7 @@ fn permutation_p(y: &[f64], sw: &Weights, z: &[f64], cfg: &GiStarConfig) -> Vec<
         })
         .collect();
     let blocks = n.div_ceil(UNITS_PER_BLOCK);
-    let per_block: Vec<Vec<f64>> = (0..blocks)
+    let per_block: Vec<Vec<(f64, f64)>> = (0..blocks)
         .into_par_iter()
         .map(|b| {
             let (a, e) = (b * UNITS_PER_BLOCK, ((b + 1) * UNITS_PER_BLOCK).min(n));
@@ -472,33 +484,39 @@ fn permutation_p(y: &[f64], sw: &Weights, z: &[f64], cfg: &GiStarConfig) -> Vec<
                 let (js, ws) = others.row(i);
                 let k = js.len();
                 if k == 0 || !z[i].is_finite() {
-                    out.push(f64::NAN);
+                    out.push((f64::NAN, f64::NAN));
                     continue;
                 }
-                let larger = if equal[i] {
+                let (larger, smaller) = if equal[i] {
                     let observed: f64 = js.iter().map(|&j| y[j as usize]).sum();
                     sums[(k - 1) * perms..k * perms]
                         .iter()
-                        .filter(|&&s| s >= observed)
-                        .count()
+                        .fold((0, 0), |(ge, le), &s| {
+                            (
+                                ge + usize::from(s >= observed),
+                                le + usize::from(s <= observed),
+                            )
+                        })
                 } else {
                     let iu = i as u32;
                     let observed: f64 = js.iter().zip(ws).map(|(&j, &wv)| wv * y[j as usize]).sum();
-                    ids.chunks_exact(k_max)
-                        .filter(|row| {
-                            row[..k]
-                                .iter()
-                                .zip(ws)
-                                .map(|(&r, &wv)| wv * y[(r + u32::from(r >= iu)) as usize])
-                                .sum::<f64>()
-                                >= observed
-                        })
-                        .count()
+                    ids.chunks_exact(k_max).fold((0, 0), |(ge, le), row| {
+                        let s: f64 = row[..k]
+                            .iter()
+                            .zip(ws)
+                            .map(|(&r, &wv)| wv * y[(r + u32::from(r >= iu)) as usize])
+                            .sum();
+                        (
+                            ge + usize::from(s >= observed),
+                            le + usize::from(s <= observed),
+                        )
+                    })
                 };
-                out.push(folded_p(larger, perms));
+                let ties = (larger.min(smaller) as f64 + 1.0) / (perms as f64 + 1.0);
+                out.push((folded_p(larger, perms), ties));
             }
             out
         })
         .collect();
-    per_block.concat()
+    per_block.into_iter().flatten().unzip()
 }

@@ -119,7 +119,7 @@ fn open_store(db: &DbArg) -> Result<SqliteStore> {
     SqliteStore::open(&db.db).with_context(|| format!("opening database {}", db.db.display()))
 }
 
-fn open_existing(db: &DbArg) -> Result<SqliteStore> {
+pub(crate) fn open_existing(db: &DbArg) -> Result<SqliteStore> {
     if !db.db.is_file() {
         bail!(
             "database {} does not exist: load data first with `streetlight ingest --db {} --profile NAME FILE...`",
@@ -162,7 +162,7 @@ fn parse_instant(text: &str, what: &str) -> Result<i64> {
     )
 }
 
-fn single_dataset(store: &SqliteStore, given: Option<String>) -> Result<String> {
+pub(crate) fn single_dataset(store: &SqliteStore, given: Option<String>) -> Result<String> {
     if let Some(d) = given {
         return Ok(d);
     }

@@ -1,8 +1,14 @@
 //! `streetlight`: the command-line edge. It parses arguments, calls `sl-engine`, and
 //! renders results as text or JSON. No analytics or storage logic lives here.
 
+mod analyse;
+mod cmd_hotspots;
+mod cmd_near_repeat;
+mod cmd_patterns;
+mod cmd_priorities;
 mod commands;
 mod output;
+mod tables;
 
 /// Ingest allocates a few small strings per row across several threads; mimalloc's
 /// thread-local free lists make that markedly cheaper than the system allocator.
@@ -51,6 +57,33 @@ enum Command {
     Export(commands::ExportArgs),
     /// Check the store's integrity (SQLite's own check plus Streetlight's invariants).
     Check(commands::CheckArgs),
+    /// When crime happens: hour × weekday, months, weekly trend, shift comparison.
+    ///
+    /// Events known only within a window (a burglary found in the morning) are spread
+    /// over the hours the window covers (aoristic method, Ratcliffe 2002).
+    ///
+    ///   streetlight patterns --category residential_burglary --from 2024-01-01 --to 2025-01-01
+    #[command(verbatim_doc_comment)]
+    Patterns(cmd_patterns::PatternsArgs),
+    /// Where crime concentrates: kernel density, Gi* hot spots, emerging hot spots.
+    ///
+    ///   streetlight hotspots --method gistar --category residential_burglary \
+    ///       --from 2024-01-01 --to 2025-01-01 --cell-size 150 --weights queen --json
+    ///   streetlight hotspots --method kde --bandwidth 300 --geojson kde.geojson
+    ///   streetlight hotspots --method emerging --step month --from 2023-01-01 --to 2025-01-01
+    #[command(verbatim_doc_comment)]
+    Hotspots(cmd_hotspots::HotspotsArgs),
+    /// Near-repeat analysis: the Knox test over space and time bands, and each event's role.
+    ///
+    ///   streetlight near-repeat --category residential_burglary --from 2024-01-01 \
+    ///       --to 2025-01-01 --space-bands 0,1,200,400 --time-bands 0,1,7,14 --classify 200,14
+    #[command(verbatim_doc_comment)]
+    NearRepeat(cmd_near_repeat::NearRepeatArgs),
+    /// The places that cause the most harm in a period, and why each is on the list.
+    ///
+    ///   streetlight priorities --from 2024-10-01 --to 2025-01-01 --cell-size 150 --top 20
+    #[command(verbatim_doc_comment)]
+    Priorities(cmd_priorities::PrioritiesArgs),
 }
 
 /// The store file, shared by every command.
@@ -75,6 +108,10 @@ fn main() -> ExitCode {
         Command::Datasets(a) => commands::datasets(a),
         Command::Export(a) => commands::export(a),
         Command::Check(a) => commands::check(a),
+        Command::Patterns(a) => cmd_patterns::run(a),
+        Command::Hotspots(a) => cmd_hotspots::run(a),
+        Command::NearRepeat(a) => cmd_near_repeat::run(a),
+        Command::Priorities(a) => cmd_priorities::run(a),
     };
     match result {
         Ok(code) => code,

@@ -10,6 +10,7 @@ pub mod harm;
 pub mod ingest;
 pub mod quality;
 
+pub use sl_analytics;
 pub use sl_ingest::{Profile, ProfileError};
 pub use sl_store::{
     DatasetInfo, EventFilter, IntegrityReport, QuarantinedRow, SourceInfo, SqliteStore, Store,

@@ -210,6 +210,10 @@ fn all_ties_fold_to_the_smallest_p_as_esda_does() {
     let p = out.p_sim.expect("p_sim");
     assert_eq!(p[0], 0.01);
     assert!(p[2].is_nan());
+    // The tie-aware p counts the ties on both sides: (min(P, P) + 1)/(P + 1) = 1.
+    let t = out.p_sim_ties.expect("p_sim_ties");
+    assert_eq!(t[0], 1.0);
+    assert!(t[2].is_nan());
 }
 
 #[test]
@@ -231,6 +235,19 @@ fn permutation_p_matches_the_exact_conditional_distribution() {
             (p[i] - expected).abs() < 4.0 * se,
             "unit {i}: {} vs {expected}",
             p[i]
+        );
+    }
+    // Tie-aware p, min(P(sim ≥ obs), P(sim ≤ obs)): unit 0 (obs 1): ≤ 1 is {1, 0},
+    // 2/5; unit 5 (obs 2): ≥ 2 {9, 3, 2} and ≤ 2 {1, 0, 2}, both 3/5; unit 2 (sum 4):
+    // sums ≤ 4 are 1 + 3 and 1 + 2, 2/10.
+    let t = out.p_sim_ties.expect("p_sim_ties");
+    for (i, q) in [(0usize, 0.4), (5, 0.6), (2, 0.2)] {
+        let expected = (perms as f64 * q + 1.0) / (perms as f64 + 1.0);
+        let se = (q * (1.0 - q) / perms as f64).sqrt();
+        assert!(
+            (t[i] - expected).abs() < 4.0 * se,
+            "unit {i}: {} vs {expected}",
+            t[i]
         );
     }
 }

@@ -1,13 +1,13 @@
 //! sl-analytics integration tests: one binary, one module per method.
 
+mod aoristic;
 mod concentration;
+mod emerging;
 mod gistar;
 mod grid;
 mod hex;
-mod priorities;
-mod emerging;
-mod mann_kendall;
-mod aoristic;
 mod kde;
-mod time_patterns;
 mod knox;
+mod mann_kendall;
+mod priorities;
+mod time_patterns;

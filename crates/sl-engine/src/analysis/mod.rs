@@ -3,6 +3,7 @@
 //! this layer reads the store, builds units and hands plain data to the edges.
 
 pub mod selection;
+pub mod toolbox;
 pub mod units;
 
 pub use selection::{AnalysisEvent, AreaFilter, AreaLevel, EventSet, Selection, select};

@@ -14,6 +14,9 @@ use sl_store::Store;
 use super::selection::{AnalysisEvent, AreaLevel, EventSet};
 use crate::{EngineError, Result};
 
+/// A unit's outline: one or more closed rings of `(lon, lat)`.
+pub type Rings = Vec<Vec<(f64, f64)>>;
+
 /// Which grid cells to keep.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MaskMode {
@@ -385,7 +388,7 @@ impl Units {
     }
 
     /// Each unit's outline as lon/lat rings (empty for areas without a known outline).
-    pub fn rings_lonlat(&self) -> Result<Vec<Vec<Vec<(f64, f64)>>>> {
+    pub fn rings_lonlat(&self) -> Result<Vec<Rings>> {
         Ok(match &self.kind {
             UnitKind::Grid(g) => {
                 let mut out = Vec::with_capacity(g.len());

@@ -927,3 +927,5 @@ fn error_file_without_a_required_column_names_it_and_says_what_to_do() {
         assert_eq!(u64_of(d, "events"), 0, "{d:#}");
     }
 }
+
+mod toolbox;

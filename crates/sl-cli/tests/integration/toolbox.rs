@@ -1,0 +1,447 @@
+//! The analyst's commands (`hotspots`, `near-repeat`, `patterns`, `priorities`) on the
+//! bundled St. Louis 2019 extract: the JSON contracts, known answers recomputed here
+//! from the exported events, reproducibility under a seed, and the usual mistakes.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use serde_json::Value;
+
+use super::{ingest, repo_root, run, run_json, streetlight};
+
+const DATASET: &str = "stlouis-slmpd";
+const BURGLARY: &str = "residential_burglary";
+
+/// One database with the bundled St. Louis 2019 files, built once for all tests here.
+fn db() -> &'static Path {
+    static DB: OnceLock<PathBuf> = OnceLock::new();
+    DB.get_or_init(|| {
+        let dir = tempfile::tempdir().expect("tempdir").keep();
+        let db = dir.join("toolbox.db");
+        let raw = repo_root().join("data/stlouis-slmpd/raw/2019");
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&raw)
+            .expect("bundled St. Louis extract")
+            .map(|e| e.expect("entry").path())
+            .filter(|p| p.to_string_lossy().ends_with(".csv.gz"))
+            .collect();
+        files.sort();
+        assert_eq!(files.len(), 12, "twelve monthly files in {}", raw.display());
+        ingest(&db, "stlouis-slmpd", &files, None);
+        db
+    })
+}
+
+fn cmd(args: &[&str]) -> std::process::Command {
+    let mut c = streetlight();
+    c.arg(args[0])
+        .arg("--db")
+        .arg(db())
+        .args(["--dataset", DATASET])
+        .args(&args[1..]);
+    c
+}
+
+fn f64_of(v: &Value, k: &str) -> f64 {
+    v[k].as_f64()
+        .unwrap_or_else(|| panic!("field {k} is not a number in {v}"))
+}
+
+/// Residential burglaries of 2019 (local dates) with a point, from `export`: (x, y,
+/// local day number).
+fn burglary_points() -> Vec<(f64, f64, i64)> {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("b.csv");
+    let status = streetlight()
+        .args(["export", "--db"])
+        .arg(db())
+        .args(["--dataset", DATASET, "--category", BURGLARY, "--output"])
+        .arg(&out)
+        .output()
+        .expect("export");
+    assert!(status.status.success());
+    let mut r = csv::Reader::from_path(&out).expect("csv");
+    let h = r.headers().expect("header").clone();
+    let col = |name: &str| h.iter().position(|c| c == name).expect(name);
+    let (cx, cy, ct) = (col("x"), col("y"), col("occurred_from"));
+    let tz = jiff::tz::TimeZone::get("America/Chicago").expect("tz");
+    let from = jiff::civil::date(2019, 1, 1)
+        .to_zoned(tz.clone())
+        .expect("from");
+    let to = jiff::civil::date(2020, 1, 1)
+        .to_zoned(tz.clone())
+        .expect("to");
+    let mut pts = Vec::new();
+    for rec in r.records() {
+        let rec = rec.expect("record");
+        let (Ok(x), Ok(y)) = (rec[cx].parse::<f64>(), rec[cy].parse::<f64>()) else {
+            continue;
+        };
+        let t: jiff::Timestamp = rec[ct].parse().expect("instant");
+        if t < from.timestamp() || t >= to.timestamp() {
+            continue;
+        }
+        let day = t.to_zoned(tz.clone()).date();
+        let days = day
+            .since(jiff::civil::date(1970, 1, 1))
+            .expect("span")
+            .get_days();
+        pts.push((x, y, i64::from(days)));
+    }
+    pts
+}
+
+#[test]
+fn gistar_contract_one_entry_per_masked_cell_and_independent_z() {
+    let args = [
+        "hotspots",
+        "--method",
+        "gistar",
+        "--category",
+        BURGLARY,
+        "--from",
+        "2019-01-01",
+        "--to",
+        "2020-01-01",
+        "--cell-size",
+        "300",
+        "--weights",
+        "queen",
+        "--permutations",
+        "999",
+        "--seed",
+        "1",
+        "--json",
+    ];
+    let v = run_json(&mut cmd(&args));
+    let cells = v["cells"].as_array().expect("cells");
+    assert_eq!(
+        cells.len() as u64,
+        v["units"]["cells"].as_u64().expect("cell count")
+    );
+    assert_eq!(v["units"]["mask"], "boundary");
+    for c in cells {
+        for k in ["row", "col", "count", "z", "p", "p_fdr"] {
+            assert!(c.get(k).is_some(), "cell lacks {k}: {c}");
+        }
+    }
+    // Zero-count cells are included, and the counts add up to the located events.
+    assert!(cells.iter().any(|c| c["count"] == 0));
+    let total: u64 = cells
+        .iter()
+        .map(|c| c["count"].as_u64().expect("count"))
+        .sum();
+    let events = v["events"].as_u64().expect("events");
+    let outside = v["events_outside_units"].as_u64().expect("outside");
+    assert_eq!(total, events - outside);
+
+    // Recompute z from the counts with queen neighbours and binary weights (Ord &
+    // Getis 1995), independently of the library.
+    let by_cell: HashMap<(i64, i64), f64> = cells
+        .iter()
+        .map(|c| {
+            (
+                (
+                    c["row"].as_i64().expect("row"),
+                    c["col"].as_i64().expect("col"),
+                ),
+                f64_of(c, "count"),
+            )
+        })
+        .collect();
+    let n = cells.len() as f64;
+    let sum: f64 = by_cell.values().sum();
+    let mean = sum / n;
+    let s2 = by_cell.values().map(|v| v * v).sum::<f64>() / n - mean * mean;
+    for c in cells.iter().step_by(37) {
+        let (r, col) = (
+            c["row"].as_i64().expect("row"),
+            c["col"].as_i64().expect("col"),
+        );
+        let (mut lag, mut k) = (0.0, 0.0);
+        for dr in -1..=1 {
+            for dc in -1..=1 {
+                if let Some(v) = by_cell.get(&(r + dr, col + dc)) {
+                    lag += v;
+                    k += 1.0;
+                }
+            }
+        }
+        let z = (lag - k * mean) / (s2.sqrt() * ((n * k - k * k) / (n - 1.0)).sqrt());
+        assert!(
+            (z - f64_of(c, "z")).abs() < 1e-9,
+            "cell ({r}, {col}): z {z} recomputed vs {}",
+            c["z"]
+        );
+    }
+    // Bit-for-bit reproducible under the same seed; another seed moves some p.
+    let again = run_json(&mut cmd(&args));
+    assert_eq!(v["cells"], again["cells"]);
+    let mut other = args.to_vec();
+    let seed_at = other.iter().position(|a| *a == "--seed").expect("seed") + 1;
+    other[seed_at] = "2";
+    let moved = run_json(&mut cmd(&other));
+    assert_ne!(v["cells"], moved["cells"]);
+}
+
+#[test]
+fn near_repeat_contract_and_brute_force_counts() {
+    let v = run_json(&mut cmd(&[
+        "near-repeat",
+        "--category",
+        BURGLARY,
+        "--from",
+        "2019-01-01",
+        "--to",
+        "2020-01-01",
+        "--space-bands",
+        "0,1,200,400",
+        "--time-bands",
+        "0,1,7,14",
+        "--permutations",
+        "99",
+        "--seed",
+        "1",
+        "--json",
+    ]));
+    let bands = v["bands"].as_array().expect("bands");
+    assert_eq!(bands.len(), 9);
+    assert_eq!(v["distance"], "manhattan");
+    // Brute force over the exported points: Manhattan distance, whole local days,
+    // half-open bands [a, b).
+    let pts = burglary_points();
+    assert_eq!(v["events"].as_u64(), Some(pts.len() as u64));
+    let sb = [0.0, 1.0, 200.0, 400.0];
+    let tb = [0i64, 1, 7, 14];
+    let mut counts = [[0u64; 3]; 3];
+    for i in 0..pts.len() {
+        for j in i + 1..pts.len() {
+            let d = (pts[i].0 - pts[j].0).abs() + (pts[i].1 - pts[j].1).abs();
+            let t = (pts[i].2 - pts[j].2).abs();
+            let s = (0..3).find(|&k| d >= sb[k] && d < sb[k + 1]);
+            let q = (0..3).find(|&k| t >= tb[k] && t < tb[k + 1]);
+            if let (Some(s), Some(q)) = (s, q) {
+                counts[s][q] += 1;
+            }
+        }
+    }
+    for b in bands {
+        let lower = b["space_band"][0].as_f64().expect("lower edge");
+        let s = sb.iter().position(|x| *x == lower).expect("space band");
+        let q = tb
+            .iter()
+            .position(|x| *x as f64 == b["time_band"][0].as_f64().expect("a"))
+            .expect("time band");
+        assert_eq!(b["observed"].as_u64(), Some(counts[s][q]), "band {b}");
+        let p = f64_of(b, "p");
+        assert!(p > 0.0 && p <= 1.0);
+        assert!(f64_of(b, "knox_ratio") >= 0.0);
+    }
+}
+
+#[test]
+fn patterns_add_up_and_shifts_cover_the_day() {
+    let v = run_json(&mut cmd(&[
+        "patterns",
+        "--category",
+        BURGLARY,
+        "--from",
+        "2019-01-01",
+        "--to",
+        "2020-01-01",
+        "--json",
+    ]));
+    let g = &v["groups"][0];
+    let known = f64_of(g, "time_known");
+    let hw: f64 = g["hour_week"]["values"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .flat_map(|r| {
+            r.as_array()
+                .expect("row")
+                .iter()
+                .map(|x| x.as_f64().expect("num"))
+        })
+        .sum();
+    assert!(
+        (hw - known).abs() < 1e-6,
+        "hour × weekday sums to {hw}, not {known}"
+    );
+    let shifts: f64 = g["shifts"]["shifts"]
+        .as_array()
+        .expect("shifts")
+        .iter()
+        .map(|s| f64_of(s, "amount"))
+        .sum();
+    assert!((shifts - known).abs() < 1e-6);
+    assert_eq!(g["shifts"]["shifts"].as_array().map(Vec::len), Some(3));
+    let months = g["monthly"]["series"].as_array().expect("months");
+    assert_eq!(months.len(), 12);
+    assert!(g["weekly"]["trend"]["slope_per_week"].is_number());
+    // Grouped by category: one group per category, events adding up.
+    let all = run_json(&mut cmd(&[
+        "patterns",
+        "--from",
+        "2019-01-01",
+        "--to",
+        "2020-01-01",
+        "--group-by",
+        "category",
+        "--json",
+    ]));
+    let groups = all["groups"].as_array().expect("groups");
+    assert!(groups.len() > 10);
+    let total: u64 = groups
+        .iter()
+        .map(|g| g["events"].as_u64().expect("n"))
+        .sum();
+    assert_eq!(Some(total), all["events"].as_u64());
+}
+
+#[test]
+fn priorities_rank_by_harm_and_explain() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let geo = dir.path().join("p.geojson");
+    let csv_path = dir.path().join("p.csv");
+    let mut c = cmd(&[
+        "priorities",
+        "--from",
+        "2019-10-01",
+        "--to",
+        "2020-01-01",
+        "--cell-size",
+        "250",
+        "--top",
+        "10",
+        "--json",
+    ]);
+    c.arg("--geojson").arg(&geo).arg("--csv").arg(&csv_path);
+    let v = run_json(&mut c);
+    let places = v["places"].as_array().expect("places");
+    assert_eq!(places.len(), 10);
+    for (i, p) in places.iter().enumerate() {
+        assert_eq!(p["rank"].as_u64(), Some(i as u64 + 1));
+        assert!(!p["why"].as_str().expect("why").is_empty());
+        if i > 0 {
+            assert!(f64_of(&places[i - 1], "harm") >= f64_of(p, "harm"));
+        }
+    }
+    let gini = f64_of(&v["concentration"]["events"], "gini");
+    assert!(gini > 0.0 && gini < 1.0);
+    let geo: Value = serde_json::from_str(&std::fs::read_to_string(&geo).expect("geojson"))
+        .expect("valid GeoJSON");
+    assert_eq!(geo["features"].as_array().map(Vec::len), Some(10));
+    let ring = &geo["features"][0]["geometry"]["coordinates"][0];
+    let lon = ring[0][0].as_f64().expect("lon");
+    assert!(
+        (-91.0..-90.0).contains(&lon),
+        "St. Louis longitude, got {lon}"
+    );
+    let rows = csv::Reader::from_path(&csv_path)
+        .expect("csv")
+        .records()
+        .count();
+    assert_eq!(rows, 10);
+}
+
+#[test]
+fn kde_emerging_hexagons_and_areas_run() {
+    let v = run_json(&mut cmd(&[
+        "hotspots",
+        "--method",
+        "kde",
+        "--category",
+        BURGLARY,
+        "--cell-size",
+        "200",
+        "--bandwidth",
+        "400",
+        "--json",
+    ]));
+    let cells = v["cells"].as_array().expect("cells");
+    // Quartic density × cell area sums to about the events inside the grid (edge
+    // losses at the boundary only).
+    let mass: f64 = cells.iter().map(|c| f64_of(c, "density") * 0.04).sum();
+    let used = v["parameters"]["events_used"].as_f64().expect("used");
+    assert!(
+        mass > 0.9 * used && mass < 1.01 * used,
+        "mass {mass} of {used}"
+    );
+    let e = run_json(&mut cmd(&[
+        "hotspots",
+        "--method",
+        "emerging",
+        "--from",
+        "2019-01-01",
+        "--to",
+        "2020-01-01",
+        "--cell-size",
+        "1000",
+        "--json",
+    ]));
+    assert_eq!(e["parameters"]["steps"], 12);
+    let patterns = e["parameters"]["patterns"].as_object().expect("patterns");
+    let n: u64 = patterns.values().map(|x| x.as_u64().expect("n")).sum();
+    assert_eq!(Some(n), e["units"]["cells"].as_u64());
+    let h = run_json(&mut cmd(&[
+        "hotspots",
+        "--method",
+        "gistar",
+        "--hex",
+        "8",
+        "--permutations",
+        "99",
+        "--json",
+    ]));
+    assert_eq!(h["units"]["kind"], "h3");
+    assert!(h["cells"][0]["h3"].is_string());
+    let a = run_json(&mut cmd(&[
+        "priorities",
+        "--from",
+        "2019-07-01",
+        "--to",
+        "2020-01-01",
+        "--area-units",
+        "district",
+        "--json",
+    ]));
+    assert!(a["places"][0]["district"].is_string());
+}
+
+#[test]
+fn analysis_mistakes_are_explained() {
+    let cases: [(&[&str], &str); 5] = [
+        (
+            &["hotspots", "--method", "magic"],
+            "is not kde, gistar or emerging",
+        ),
+        (
+            &[
+                "hotspots",
+                "--method",
+                "gistar",
+                "--from",
+                "2020-01-01",
+                "--to",
+                "2019-01-01",
+            ],
+            "--from must be before --to",
+        ),
+        (
+            &["hotspots", "--method", "emerging"],
+            "pass --from and --to",
+        ),
+        (&["priorities"], "pass --from and --to"),
+        (
+            &["near-repeat", "--distance", "chebyshev"],
+            "is not manhattan or euclidean",
+        ),
+    ];
+    for (args, message) in cases {
+        let out = run(&mut cmd(args));
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(message), "{args:?}: {err}");
+    }
+}
