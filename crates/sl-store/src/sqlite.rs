@@ -193,7 +193,7 @@ impl SqliteStore {
         // which halves the writes of a bulk load.
         conn.execute_batch(
             "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;
-             PRAGMA cache_size=-131072; PRAGMA wal_autocheckpoint=16384; PRAGMA journal_size_limit=67108864;",
+             PRAGMA cache_size=-131072; PRAGMA mmap_size=1073741824; PRAGMA wal_autocheckpoint=16384; PRAGMA journal_size_limit=67108864;",
         )?;
         let existing: Option<String> = conn
             .query_row(
