@@ -438,10 +438,12 @@ pub(crate) fn check_points(points: &[SpaceTimePoint]) -> Result<(), KnoxError> {
 /// Visits every unordered pair `(i, j)`, `i < j`, with distance `< reach` (or `≤ reach`
 /// when `inclusive`), passing `(i, j, distance)`, in a deterministic order.
 ///
-/// Points are bucketed in square cells of side `reach` (1 when `reach` is 0), sorted by
-/// cell; each pair is then found in its own cell or in one of four forward neighbours,
-/// so it is visited once. Both distances are bounded below by the Chebyshev distance,
-/// so no qualifying pair lies beyond adjacent cells.
+/// Points are bucketed in square cells of side a little over `reach` (1 when `reach` is
+/// 0), sorted by cell; each pair is then found in its own cell or in one of four
+/// forward neighbours, so it is visited once. Both distances are bounded below by the
+/// Chebyshev distance, so no qualifying pair lies beyond adjacent cells; the 0.1 %
+/// margin keeps that true when rounding in `(x − min) / side` would otherwise put a
+/// pair exactly `reach` apart two cells apart.
 pub(crate) fn for_each_close_pair(
     points: &[SpaceTimePoint],
     reach: f64,
@@ -453,7 +455,7 @@ pub(crate) fn for_each_close_pair(
     if n < 2 {
         return;
     }
-    let side = if reach > 0.0 { reach } else { 1.0 };
+    let side = if reach > 0.0 { reach * 1.001 } else { 1.0 };
     let order = cells_sorted(points, side);
     // Start of each distinct cell in `order`.
     let mut starts: Vec<usize> = Vec::new();
