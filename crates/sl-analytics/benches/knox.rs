@@ -98,11 +98,39 @@ fn oneshot(args: &[String]) {
     let mut sorted = secs.clone();
     sorted.sort_by(f64::total_cmp);
     let observed: Vec<u64> = table.cells.iter().map(|c| c.observed).collect();
+    let round = |v: f64| (v * 1000.0).round() / 1000.0;
+    let ratio: Vec<f64> = table.cells.iter().map(|c| round(c.knox_ratio)).collect();
+    let ratio_median: Vec<f64> = table
+        .cells
+        .iter()
+        .map(|c| round(c.knox_ratio_median))
+        .collect();
+    let p: Vec<f64> = table.cells.iter().map(|c| c.p).collect();
+    let roles = get("classify", "");
+    let roles = if roles.is_empty() {
+        String::new()
+    } else {
+        let w: Vec<f64> = parse_breaks(&roles);
+        let window = NearRepeatWindow {
+            distance: cfg.distance,
+            ..NearRepeatWindow::new(w[0], w[1])
+        };
+        let r = classify(&points, &window).expect("valid window");
+        let n = |role| r.iter().filter(|&&x| x == role).count();
+        use sl_analytics::near_repeat::NearRepeatRole::*;
+        format!(
+            ", \"roles\": {{\"originator\": {}, \"near_repeat\": {}, \"repeat\": {}, \"isolated\": {}}}",
+            n(Originator),
+            n(NearRepeat),
+            n(Repeat),
+            n(Isolated)
+        )
+    };
     let first = table.cell(0, 0);
     println!(
         "{{\"n\": {}, \"median_seconds\": {}, \"seconds\": {:?}, \"observed\": {:?}, \
          \"expected_00\": {}, \"mean_simulated_00\": {}, \"p_00\": {}, \"indexed_pairs\": {}, \
-         \"threads\": {}}}",
+         \"threads\": {}, \"knox_ratio\": {:?}, \"knox_ratio_median\": {:?}, \"p\": {:?}{}}}",
         points.len(),
         sorted[sorted.len() / 2],
         secs,
@@ -111,7 +139,11 @@ fn oneshot(args: &[String]) {
         first.mean_simulated,
         first.p,
         table.indexed_pairs,
-        rayon::current_num_threads()
+        rayon::current_num_threads(),
+        ratio,
+        ratio_median,
+        p,
+        roles
     );
 }
 

@@ -2,7 +2,7 @@
 //! inference by permuting event times (Mantel 1967; Johnson et al. 2007), in the form
 //! criminologists use for near-repeat analysis: a table of user-defined space bands ×
 //! time bands, with Knox ratios and permutation p-values per cell, as computed by the R
-//! package NearRepeat (Steenbeek 2019) and the Near Repeat Calculator (Ratcliffe 2009).
+//! package NearRepeat (Steenbeek 2020) and the Near Repeat Calculator (Ratcliffe 2009).
 //!
 //! References:
 //! - Knox, E. G. (1964). The detection of space–time interactions. *Journal of the Royal
@@ -15,7 +15,7 @@
 //!   201–219.
 //! - Ratcliffe, J. H. (2009). *Near Repeat Calculator* (version 1.3). Temple University,
 //!   Philadelphia, PA, and the National Institute of Justice, Washington, DC.
-//! - Steenbeek, W. (2019). *NearRepeat: Near Repeat calculation using the Knox test*
+//! - Steenbeek, W. (2020). *NearRepeat: Near Repeat calculation using the Knox test*
 //!   (R package, github.com/wsteenbeek/NearRepeat).
 //!
 //! # Semantics (those of `NearRepeat()` with its defaults)
@@ -438,10 +438,12 @@ pub(crate) fn check_points(points: &[SpaceTimePoint]) -> Result<(), KnoxError> {
 /// Visits every unordered pair `(i, j)`, `i < j`, with distance `< reach` (or `≤ reach`
 /// when `inclusive`), passing `(i, j, distance)`, in a deterministic order.
 ///
-/// Points are bucketed in square cells of side `reach` (1 when `reach` is 0), sorted by
-/// cell; each pair is then found in its own cell or in one of four forward neighbours,
-/// so it is visited once. Both distances are bounded below by the Chebyshev distance,
-/// so no qualifying pair lies beyond adjacent cells.
+/// Points are bucketed in square cells of side a little over `reach` (1 when `reach` is
+/// 0), sorted by cell; each pair is then found in its own cell or in one of four
+/// forward neighbours, so it is visited once. Both distances are bounded below by the
+/// Chebyshev distance, so no qualifying pair lies beyond adjacent cells; the 0.1 %
+/// margin keeps that true when rounding in `(x − min) / side` would otherwise put a
+/// pair exactly `reach` apart two cells apart.
 pub(crate) fn for_each_close_pair(
     points: &[SpaceTimePoint],
     reach: f64,
@@ -453,22 +455,8 @@ pub(crate) fn for_each_close_pair(
     if n < 2 {
         return;
     }
-    let side = if reach > 0.0 { reach } else { 1.0 };
-    let (mut min_x, mut min_y) = (f64::INFINITY, f64::INFINITY);
-    for p in points {
-        min_x = min_x.min(p.x);
-        min_y = min_y.min(p.y);
-    }
-    // Cell coordinates relative to the minimum; clamp keeps them in i64 (a reach so
-    // small that cells overflow just puts far-apart points in the same edge cell,
-    // which is still correct because distances are checked exactly).
-    let cell = |v: f64, lo: f64| (((v - lo) / side).floor()).min(1e15) as i64;
-    let mut order: Vec<(i64, i64, u32)> = points
-        .iter()
-        .enumerate()
-        .map(|(i, p)| (cell(p.x, min_x), cell(p.y, min_y), i as u32))
-        .collect();
-    order.sort_unstable();
+    let side = if reach > 0.0 { reach * 1.001 } else { 1.0 };
+    let order = cells_sorted(points, side);
     // Start of each distinct cell in `order`.
     let mut starts: Vec<usize> = Vec::new();
     for (k, w) in order.iter().enumerate() {
@@ -526,6 +514,26 @@ pub(crate) fn for_each_close_pair(
             }
         }
     }
+}
+
+/// `(cell x, cell y, event)` for every event, sorted, with square cells of side `side`.
+fn cells_sorted(points: &[SpaceTimePoint], side: f64) -> Vec<(i64, i64, u32)> {
+    let (mut min_x, mut min_y) = (f64::INFINITY, f64::INFINITY);
+    for p in points {
+        min_x = min_x.min(p.x);
+        min_y = min_y.min(p.y);
+    }
+    // Cell coordinates relative to the minimum; clamping keeps them in i64 (a reach so
+    // small that cells overflow just puts far-apart points in the same edge cell,
+    // which is still correct because distances are checked exactly).
+    let cell = |v: f64, lo: f64| (((v - lo) / side).floor()).min(1e15) as i64;
+    let mut order: Vec<(i64, i64, u32)> = points
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (cell(p.x, min_x), cell(p.y, min_y), i as u32))
+        .collect();
+    order.sort_unstable();
+    order
 }
 
 /// The number of unordered pairs of `sorted` values whose difference is `< c`
@@ -664,81 +672,133 @@ fn count_pairs<E: Copy + Into<u64>, T: Copy>(
 /// Interleaved copies of the count table in [`count_pairs`].
 const LANES: usize = 4;
 
-/// Event times in the form that bins fastest; permutations shuffle this vector.
+/// Event times in the form that bins fastest; permutations shuffle these.
 #[derive(Debug, Clone)]
 enum Times {
-    /// Whole-number times (day numbers, the usual case): offsets from the earliest, and
-    /// a table from `|Δt|` to its band (`kt` for none), so a pair costs one lookup.
-    Whole { t: Vec<i32>, band: Vec<u16> },
-    /// Any other times: a scan of the breaks.
-    Real { t: Vec<f64> },
+    /// Whole-number times (day numbers, the usual case), as offsets from the earliest.
+    Whole(Vec<i32>),
+    /// Any other times.
+    Real(Vec<f64>),
+}
+
+/// How a pair's time difference finds its band.
+#[derive(Debug)]
+enum Binning {
+    /// A table from `|Δt|` (whole days) to its band (`kt` for none): one lookup a pair.
+    Table(Vec<u16>),
+    /// A scan of the breaks.
+    Scan,
 }
 
 /// Largest span of whole-number times (days) binned by table: 2²⁰ days (2,870 years),
 /// a 2 MiB table.
 const MAX_TABLE_SPAN: f64 = (1u32 << 20) as f64;
 
-impl Times {
-    fn new(times: &[f64], bands: &Bands) -> Times {
-        let kt = bands.len();
-        let lo = times.iter().copied().fold(f64::INFINITY, f64::min);
-        let hi = times.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-        if times.iter().all(|t| t.fract() == 0.0) && hi - lo <= MAX_TABLE_SPAN {
-            let span = (hi - lo) as usize;
-            let band = (0..=span)
-                .map(|d| bands.band_of(d as f64).map_or(kt as u16, |m| m as u16))
-                .collect();
-            let t = times.iter().map(|&v| (v - lo) as i32).collect();
-            Times::Whole { t, band }
-        } else {
-            Times::Real { t: times.to_vec() }
-        }
+fn prepare_times(times: &[f64], bands: &Bands) -> (Times, Binning) {
+    let kt = bands.len();
+    let lo = times.iter().copied().fold(f64::INFINITY, f64::min);
+    let hi = times.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    if times.iter().all(|t| t.fract() == 0.0) && hi - lo <= MAX_TABLE_SPAN {
+        let span = (hi - lo) as usize;
+        let table = (0..=span)
+            .map(|d| bands.band_of(d as f64).map_or(kt as u16, |m| m as u16))
+            .collect();
+        let t = times.iter().map(|&v| (v - lo) as i32).collect();
+        (Times::Whole(t), Binning::Table(table))
+    } else {
+        (Times::Real(times.to_vec()), Binning::Scan)
     }
+}
 
+impl Times {
     /// Restores the original order of `base` (same variant) without allocating.
     fn reset_from(&mut self, base: &Times) {
         match (self, base) {
-            (Times::Whole { t, .. }, Times::Whole { t: b, .. }) => t.copy_from_slice(b),
-            (Times::Real { t }, Times::Real { t: b }) => t.copy_from_slice(b),
+            (Times::Whole(t), Times::Whole(b)) => t.copy_from_slice(b),
+            (Times::Real(t), Times::Real(b)) => t.copy_from_slice(b),
             (me, _) => *me = base.clone(),
         }
     }
 
     fn shuffle(&mut self, rng: &mut rng::SeededRng) {
         match self {
-            Times::Whole { t, .. } => rng::shuffle(rng, t),
-            Times::Real { t } => rng::shuffle(rng, t),
+            Times::Whole(t) => rng::shuffle(rng, t),
+            Times::Real(t) => rng::shuffle(rng, t),
+        }
+    }
+
+    /// `out[k] = self[order[k]]`: the times in the pair index's event order.
+    fn gather(&self, order: &[u32], out: &mut Times) {
+        match (self, out) {
+            (Times::Whole(t), Times::Whole(o)) => {
+                for (dst, &i) in o.iter_mut().zip(order) {
+                    *dst = t[i as usize];
+                }
+            }
+            (Times::Real(t), Times::Real(o)) => {
+                for (dst, &i) in o.iter_mut().zip(order) {
+                    *dst = t[i as usize];
+                }
+            }
+            (me, out) => {
+                // Never reached (buffers are cloned from the same base), but correct.
+                *out = me.clone();
+                me.gather(order, out);
+            }
         }
     }
 
     /// Counts the pairs per (row, time band), into `out` with stride `kt + 1` (the last
     /// column collects pairs in no time band).
-    fn count(&self, pairs: &PairIndex, time: &Bands, out: &mut [u64], lanes: &mut [u64]) {
+    fn count(
+        &self,
+        binning: &Binning,
+        pairs: &PairIndex,
+        time: &Bands,
+        out: &mut [u64],
+        lanes: &mut [u64],
+    ) {
         let kt = time.len();
-        let stride = kt + 1;
-        match (self, &pairs.entries) {
-            (Times::Whole { t, band }, Entries::Narrow(e)) => {
-                count_pairs(pairs, e, t, stride, out, lanes, |a, b| {
+        match (self, binning) {
+            (Times::Whole(t), Binning::Table(band)) => {
+                count_with(pairs, t, kt, out, lanes, |a, b| {
                     usize::from(band[(a - b).unsigned_abs() as usize])
                 })
             }
-            (Times::Whole { t, band }, Entries::Wide(e)) => {
-                count_pairs(pairs, e, t, stride, out, lanes, |a, b| {
-                    usize::from(band[(a - b).unsigned_abs() as usize])
-                })
-            }
-            (Times::Real { t }, Entries::Narrow(e)) => {
-                count_pairs(pairs, e, t, stride, out, lanes, |a, b| {
-                    time.band_of((a - b).abs()).unwrap_or(kt)
-                })
-            }
-            (Times::Real { t }, Entries::Wide(e)) => {
-                count_pairs(pairs, e, t, stride, out, lanes, |a, b| {
-                    time.band_of((a - b).abs()).unwrap_or(kt)
-                })
-            }
+            (Times::Whole(t), Binning::Scan) => count_with(pairs, t, kt, out, lanes, |a, b| {
+                time.band_of(f64::from((a - b).unsigned_abs()))
+                    .unwrap_or(kt)
+            }),
+            (Times::Real(t), _) => count_with(pairs, t, kt, out, lanes, |a, b| {
+                time.band_of((a - b).abs()).unwrap_or(kt)
+            }),
         }
     }
+}
+
+/// [`count_pairs`] for either width of the pair index.
+#[inline]
+fn count_with<T: Copy>(
+    pairs: &PairIndex,
+    t: &[T],
+    kt: usize,
+    out: &mut [u64],
+    lanes: &mut [u64],
+    bin: impl Fn(T, T) -> usize,
+) {
+    match &pairs.entries {
+        Entries::Narrow(e) => count_pairs(pairs, e, t, kt + 1, out, lanes, bin),
+        Entries::Wide(e) => count_pairs(pairs, e, t, kt + 1, out, lanes, bin),
+    }
+}
+
+/// Event indices in bucket-grid order (cells of side `side`, row by row), so that
+/// events close in space are close in the order.
+fn cell_order(points: &[SpaceTimePoint], side: f64) -> Vec<u32> {
+    cells_sorted(points, side)
+        .into_iter()
+        .map(|c| c.2)
+        .collect()
 }
 
 /// Runs the Knox test: the table of observed pairs per space band × time band, with
@@ -791,6 +851,13 @@ pub fn knox(points: &[SpaceTimePoint], cfg: &KnoxConfig) -> Result<KnoxTable, Kn
     let inclusive = cfg.space.intervals == Intervals::RightClosed;
 
     let stride = kt + 1;
+    // Pairs refer to events by their rank in grid order, so that the two times of a
+    // pair are near each other in memory when the permutation loop reads them.
+    let order = cell_order(points, if cap > 0.0 { cap } else { 1.0 });
+    let mut rank = vec![0u32; n];
+    for (k, &i) in order.iter().enumerate() {
+        rank[i as usize] = k as u32;
+    }
     let mut triples: Vec<(u32, u32, u32)> = Vec::new();
     let mut space_totals = vec![0u64; ks];
     for_each_close_pair(points, cap, inclusive, cfg.distance, |i, j, d| {
@@ -804,7 +871,8 @@ pub fn knox(points: &[SpaceTimePoint], cfg: &KnoxConfig) -> Result<KnoxTable, Kn
         if band < finite_rows {
             space_totals[band] += 1;
         }
-        triples.push((i, j, band as u32));
+        let (a, b) = (rank[i as usize], rank[j as usize]);
+        triples.push((a.min(b), a.max(b), band as u32));
     });
     let pairs = PairIndex::new(n, rows, triples);
 
@@ -827,10 +895,12 @@ pub fn knox(points: &[SpaceTimePoint], cfg: &KnoxConfig) -> Result<KnoxTable, Kn
         full
     };
 
-    let base = Times::new(&times, &cfg.time);
+    let (base, binning) = prepare_times(&times, &cfg.time);
+    let mut local = base.clone();
+    base.gather(&order, &mut local);
     let mut scratch = vec![0u64; rows * stride];
     let mut lanes = vec![0u64; LANES * rows * stride];
-    base.count(&pairs, &cfg.time, &mut scratch, &mut lanes);
+    local.count(&binning, &pairs, &cfg.time, &mut scratch, &mut lanes);
     let observed = complete(&scratch);
 
     // Pairs per space band, for the exact expectation.
@@ -847,6 +917,7 @@ pub fn knox(points: &[SpaceTimePoint], cfg: &KnoxConfig) -> Result<KnoxTable, Kn
             let first = c * PERMUTATIONS_PER_CHUNK;
             let count = PERMUTATIONS_PER_CHUNK.min(r - first);
             let mut shuffled = base.clone();
+            let mut local = base.clone();
             let mut rows_counts = vec![0u64; rows * stride];
             let mut lanes = vec![0u64; LANES * rows * stride];
             let mut out = Vec::with_capacity(count * ks * kt);
@@ -855,7 +926,8 @@ pub fn knox(points: &[SpaceTimePoint], cfg: &KnoxConfig) -> Result<KnoxTable, Kn
                 // the chunk's stream and its position in the chunk.
                 shuffled.reset_from(&base);
                 shuffled.shuffle(&mut rng);
-                shuffled.count(&pairs, &cfg.time, &mut rows_counts, &mut lanes);
+                shuffled.gather(&order, &mut local);
+                local.count(&binning, &pairs, &cfg.time, &mut rows_counts, &mut lanes);
                 out.extend(complete(&rows_counts));
             }
             out

@@ -632,3 +632,33 @@ fn near_repeat_defaults_on_philadelphia_burglaries() {
         "same place, same day: strong repeat"
     );
 }
+
+/// Pairs exactly at the largest break, with right-closed bands, on coordinates far from
+/// the origin and not multiples of the band: none may be lost by the bucket grid.
+#[test]
+fn pairs_exactly_at_the_reach_are_found() {
+    let mut r = rng::stream(31, 0);
+    for x0 in [0.0, 0.3, 488_034.85, 4_430_640.6] {
+        let p: Vec<SpaceTimePoint> = (0..400)
+            .map(|k| SpaceTimePoint {
+                x: x0 + 12.5 * f64::from(k % 80),
+                y: x0 + 200.0 * f64::from(k / 80),
+                t: rng::below(&mut r, 30) as f64,
+            })
+            .collect();
+        let times: Vec<f64> = p.iter().map(|q| q.t).collect();
+        for distance in [Distance::Manhattan, Distance::Euclidean] {
+            let cfg = KnoxConfig {
+                space: Bands::right_closed([0.0, 100.0, 200.0]),
+                time: Bands::right_closed([0.0, 7.0, INF]),
+                distance,
+                permutations: 2,
+                seed: 0,
+            };
+            let t = knox(&p, &cfg).expect("valid");
+            assert_eq!(observed(&t), brute_table(&p, &times, &cfg), "x0 {x0}");
+            let total: u64 = observed(&t).iter().sum();
+            assert!(total > 1000, "many pairs at or below 200: {total}");
+        }
+    }
+}
