@@ -100,9 +100,10 @@ pub trait Store {
         filter: &EventFilter,
         f: &mut dyn FnMut(&StoredEvent),
     ) -> Result<()>;
-    /// Calls `f` with the local (x, y) metres of every stored, unretracted event of a
-    /// dataset that has a point (a lean scan for building grids and masks).
-    fn scan_points(&self, dataset: DatasetId, f: &mut dyn FnMut(f64, f64)) -> Result<()>;
+    /// Calls `f` with the local metres and WGS84 degrees `(x, y, lon, lat)` of every
+    /// stored, unretracted event of a dataset that has a point (a lean scan for
+    /// building grids, hexagons and masks).
+    fn scan_points(&self, dataset: DatasetId, f: &mut dyn FnMut(f64, f64, f64, f64)) -> Result<()>;
     /// Quarantined rows by reason code (including unmatched retractions).
     fn reason_counts(&self, dataset: DatasetId) -> Result<Vec<(String, u64)>>;
     /// Retraction rows: (matched, unmatched).

@@ -720,13 +720,15 @@ impl Store for SqliteStore {
         Ok(rows.collect::<std::result::Result<_, _>>()?)
     }
 
-    fn scan_points(&self, dataset: DatasetId, f: &mut dyn FnMut(f64, f64)) -> Result<()> {
+    fn scan_points(&self, dataset: DatasetId, f: &mut dyn FnMut(f64, f64, f64, f64)) -> Result<()> {
         let mut stmt = self.conn.prepare(
-            "SELECT x, y FROM events WHERE dataset_id=?1 AND retracted=0 AND x IS NOT NULL AND y IS NOT NULL",
+            "SELECT x, y, lon, lat FROM events WHERE dataset_id=?1 AND retracted=0
+               AND x IS NOT NULL AND y IS NOT NULL AND lon IS NOT NULL AND lat IS NOT NULL
+               AND precision IN ('exact', 'block')",
         )?;
         let mut rows = stmt.query([dataset.0])?;
         while let Some(r) = rows.next()? {
-            f(r.get(0)?, r.get(1)?);
+            f(r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?);
         }
         Ok(())
     }

@@ -150,7 +150,7 @@ pub fn build_units<S: Store>(store: &S, set: &EventSet, spec: UnitSpec) -> Resul
     match spec {
         UnitSpec::Grid { cell, mask } => {
             let mut points = Vec::new();
-            store.scan_points(set.dataset.id, &mut |x, y| points.push((x, y)))?;
+            store.scan_points(set.dataset.id, &mut |x, y, _, _| points.push((x, y)))?;
             let mut ext = [
                 f64::INFINITY,
                 f64::INFINITY,
@@ -214,21 +214,14 @@ pub fn build_units<S: Store>(store: &S, set: &EventSet, spec: UnitSpec) -> Resul
             let mut cells: Vec<u64> = Vec::new();
             let mut seen = std::collections::HashSet::new();
             let proj = Reprojector::new("EPSG:4326", &set.dataset.local_crs)?;
-            // Cells of every event of the dataset (lon/lat from the store).
-            let all = super::selection::select(
-                store,
-                &super::selection::Selection {
-                    dataset: set.dataset.name.clone(),
-                    ..Default::default()
-                },
-            )?;
-            for e in all.located() {
-                if let Some(c) = hex::cell_of(e.lon, e.lat, res)
+            // Cells of every event of the dataset.
+            store.scan_points(set.dataset.id, &mut |_, _, lon, lat| {
+                if let Some(c) = hex::cell_of(lon, lat, res)
                     && seen.insert(c)
                 {
                     cells.push(c);
                 }
-            }
+            })?;
             // Cells whose centre is inside the boundary: sample the boundary's extent
             // more finely than the cells' inner radius, keep sampled cells whose centre
             // is inside.
