@@ -194,6 +194,15 @@ fn csv_rows(groups: &[GroupPatterns]) -> Table {
     t
 }
 
+/// A p-value for people: `= 0.017`, or `< 0.001`.
+fn p_text(p: f64) -> String {
+    if p < 0.001 {
+        "< 0.001".to_string()
+    } else {
+        format!("= {p:.3}")
+    }
+}
+
 fn text(groups: &[GroupPatterns]) -> String {
     let mut s = String::new();
     for g in groups {
@@ -231,13 +240,15 @@ fn text(groups: &[GroupPatterns]) -> String {
             );
         }
         if let Some(p) = g.shifts.p_value {
-            let _ = writeln!(s, "  shifts differ from an even spread: p = {p:.3}");
+            let _ = writeln!(s, "  shifts differ from an even spread: p {}", p_text(p));
         }
         if let Some(t) = g.weekly.trend {
             let _ = writeln!(
                 s,
-                "  weekly trend: {:+.2} events/week per week over {} weeks (p = {:.3})",
-                t.slope, t.n, t.p_value
+                "  weekly trend: {:+.2} events/week per week over {} weeks (p {})",
+                t.slope,
+                t.n,
+                p_text(t.p_value)
             );
         }
     }

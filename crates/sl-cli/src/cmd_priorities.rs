@@ -74,7 +74,8 @@ fn explain(p: &PlacePriority, names: &[String]) -> String {
         let _ = write!(s, "; {:.0}% repeats", 100.0 * p.repeat_rate);
     }
     if let Some((h, n)) = p.peak_hours.first() {
-        let _ = write!(s, "; peak {} ({n} events)", hour_range(*h));
+        let unit = if *n == 1 { "event" } else { "events" };
+        let _ = write!(s, "; peak {} ({n} {unit})", hour_range(*h));
     }
     s
 }

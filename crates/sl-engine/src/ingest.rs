@@ -245,7 +245,11 @@ pub fn ingest<S: Store + Send>(
         // read leaves no trace in the registry. The reader opens it again later: keeping
         // every file of a long list open at once would cost a decoder buffer each.
         let layout = {
-            let table = Table::open(path, Format::from_path(path))?;
+            let table = Table::open_with(
+                path,
+                Format::from_path(path),
+                profile.dataset.csv_columns.as_deref(),
+            )?;
             Layout::new(profile, table.header(), &file_name)?
         };
         let (dataset_id, keys) = datasets.get_mut(&dataset_name).expect("inserted above");
@@ -293,6 +297,7 @@ pub fn ingest<S: Store + Send>(
                 source: state.id,
                 resume_from: state.rows_committed,
                 layout,
+                csv_columns: profile.dataset.csv_columns.clone(),
             });
         }
     }
@@ -606,6 +611,8 @@ struct FilePlan {
     source: SourceId,
     resume_from: u64,
     layout: Layout,
+    /// Column names for a headerless CSV file (the profile's `dataset.csv_columns`).
+    csv_columns: Option<Vec<String>>,
 }
 
 /// What the reader sends: rows of a file (skipped ones only for counting repeats), or
@@ -655,7 +662,11 @@ fn run_pipeline<S: Store + Send>(
             .name("sl-read".into())
             .spawn_scoped(scope, move || {
                 for (i, plan) in plans.iter().enumerate() {
-                    let mut table = match Table::open(&plan.path, Format::from_path(&plan.path)) {
+                    let mut table = match Table::open_with(
+                        &plan.path,
+                        Format::from_path(&plan.path),
+                        plan.csv_columns.as_deref(),
+                    ) {
                         Ok(t) => t,
                         Err(e) => {
                             let _ = read_tx.send(ReadMsg::Failed { error: e.into() });

@@ -76,6 +76,10 @@ pub struct DatasetSection {
     /// Licence and origin, copied into the datasets registry.
     #[serde(default)]
     pub provenance: String,
+    /// Column names for CSV files that have no header row (every row is data), in
+    /// file order, e.g. `["x", "y", "date"]`. Leave out for files with a header.
+    #[serde(default)]
+    pub csv_columns: Option<Vec<String>>,
 }
 
 fn default_encoding() -> String {

@@ -209,6 +209,16 @@ pub struct TableError {
 impl Table {
     /// Opens a file of the given format.
     pub fn open(path: &Path, format: Format) -> Result<Self, TableError> {
+        Self::open_with(path, format, None)
+    }
+
+    /// Opens a file; `csv_columns` names the columns of a CSV file that has no header
+    /// row (its first line is then data).
+    pub fn open_with(
+        path: &Path,
+        format: Format,
+        csv_columns: Option<&[String]>,
+    ) -> Result<Self, TableError> {
         let err = |message: String| TableError {
             path: path.display().to_string(),
             format,
@@ -223,15 +233,18 @@ impl Table {
                 });
                 let mut csv = csv::ReaderBuilder::new()
                     .flexible(true)
-                    .has_headers(true)
+                    .has_headers(csv_columns.is_none())
                     .buffer_capacity(1 << 20)
                     .from_reader(reader);
-                let header = csv
-                    .byte_headers()
-                    .map_err(|e| err(e.to_string()))?
-                    .iter()
-                    .map(header_name)
-                    .collect();
+                let header = match csv_columns {
+                    Some(names) => names.iter().map(|n| n.trim().to_string()).collect(),
+                    None => csv
+                        .byte_headers()
+                        .map_err(|e| err(e.to_string()))?
+                        .iter()
+                        .map(header_name)
+                        .collect(),
+                };
                 Ok(Self {
                     header,
                     inner: Inner::Csv(Box::new(csv)),

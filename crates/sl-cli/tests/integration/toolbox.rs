@@ -445,3 +445,88 @@ fn analysis_mistakes_are_explained() {
         assert!(err.contains(message), "{args:?}: {err}");
     }
 }
+
+/// A city that is in no shared folder, taken on by a profile alone
+/// (`profiles/chicago-code.toml`), and Ratcliffe's Near Repeat Calculator as a third
+/// reference: its "observed frequencies distribution" for this very file
+/// (`data/chicago-code/reference/…_NRverbose_….csv`, NRC 1.3, Manhattan distance) is
+/// the Knox table with the half-open bands `[0, 1), [1, 100), [100, 200), [200, 300),
+/// [300, ∞)` m × `[0, 7), [7, 14), [14, 21), [21, ∞)` days (the NRC's labels are one
+/// off, as the NearRepeat vignette "NRC" shows; the counts are these).
+#[test]
+fn new_city_by_profile_only_matches_the_near_repeat_calculator() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("chicago.db");
+    let file = repo_root().join("data/chicago-code/raw/chicago_be_month1.csv");
+    let report = ingest(&db, "chicago-code", &[file], None);
+    assert_eq!(report["accepted"], 970, "{report}");
+    assert_eq!(report["quarantined_total"], 0, "{report}");
+    let base = |cmd: &str| {
+        let mut c = streetlight();
+        c.arg(cmd).arg("--db").arg(&db);
+        c
+    };
+    let v = run_json(base("near-repeat").args([
+        "--space-bands",
+        "0,1,100,200,300,inf",
+        "--time-bands",
+        "0,7,14,21,inf",
+        "--distance",
+        "manhattan",
+        "--permutations",
+        "19",
+        "--json",
+    ]));
+    let nrc: [[u64; 4]; 5] = [
+        [28, 5, 5, 2],
+        [44, 13, 8, 4],
+        [97, 56, 19, 16],
+        [77, 67, 45, 20],
+        [182_194, 146_149, 95_237, 45_879],
+    ];
+    let bands = v["bands"].as_array().expect("bands");
+    assert_eq!(bands.len(), 20);
+    for (k, b) in bands.iter().enumerate() {
+        assert_eq!(
+            b["observed"].as_u64(),
+            Some(nrc[k / 4][k % 4]),
+            "band {k}: {b}"
+        );
+    }
+    assert_eq!(v["pairs"], 970 * 969 / 2);
+    // The other commands run on the new city too.
+    for args in [
+        &[
+            "hotspots",
+            "--method",
+            "gistar",
+            "--cell-size",
+            "500",
+            "--json",
+        ][..],
+        &[
+            "hotspots",
+            "--method",
+            "kde",
+            "--cell-size",
+            "250",
+            "--json",
+        ][..],
+        &["patterns", "--json"][..],
+        &[
+            "priorities",
+            "--from",
+            "2016-01-16",
+            "--to",
+            "2016-02-01",
+            "--cell-size",
+            "300",
+            "--json",
+        ][..],
+    ] {
+        let mut c = base(args[0]);
+        c.args(&args[1..]);
+        let out = run_json(&mut c);
+        assert_eq!(out["dataset"], "chicago-code-burglary", "{args:?}");
+    }
+}
