@@ -9,15 +9,21 @@ DEMO_DB ?= demo-out/streetlight.db
 build:
 	$(CARGO) build --release --bin streetlight
 
-## Load the bundled real data into a local SQLite database and print its quality report.
+## Load the bundled real data into a local SQLite database, print its quality report, and run
+## the analyst's toolbox on it (time patterns, Gi* hot spots, near-repeats, harm priorities).
 demo: build
 	@mkdir -p demo-out
 	@rm -f $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm
 	$(BIN) ingest --db $(DEMO_DB) --profile stlouis-slmpd data/stlouis-slmpd/raw/2019/*.csv.gz
 	$(BIN) ingest --db $(DEMO_DB) --profile vancouver-vpd data/vancouver-vpd/raw/*.csv.gz
+	$(BIN) ingest --db $(DEMO_DB) --profile chicago-code data/chicago-code/raw/chicago_be_month1.csv
 	$(BIN) datasets --db $(DEMO_DB)
 	$(BIN) quality --db $(DEMO_DB) --dataset stlouis-slmpd
-	@echo "database: $(DEMO_DB) (try: $(BIN) export --db $(DEMO_DB) --dataset vancouver-vpd --output demo-out/vancouver.gpkg)"
+	$(BIN) patterns --db $(DEMO_DB) --dataset stlouis-slmpd --category residential_burglary --from 2019-01-01 --to 2020-01-01
+	$(BIN) hotspots --db $(DEMO_DB) --dataset stlouis-slmpd --method gistar --from 2019-01-01 --to 2020-01-01 --cell-size 150 --geojson demo-out/stlouis-gistar.geojson
+	$(BIN) near-repeat --db $(DEMO_DB) --dataset stlouis-slmpd --category residential_burglary --from 2019-01-01 --to 2020-01-01 --classify 200,14
+	$(BIN) priorities --db $(DEMO_DB) --dataset stlouis-slmpd --from 2019-10-01 --to 2020-01-01 --top 10 --csv demo-out/stlouis-priorities.csv
+	@echo "database: $(DEMO_DB) (try: $(BIN) hotspots --db $(DEMO_DB) --dataset vancouver-vpd --method kde --geojson demo-out/vancouver-kde.geojson)"
 
 ## Formatting, lints (warnings are errors) and every test.
 test:

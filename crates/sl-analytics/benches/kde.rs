@@ -1,7 +1,7 @@
 //! KDE benchmark: Philadelphia 2024 incidents (≈154k located points, UTM 18N metres)
 //! onto the 150 m cells of their bounding box that hold at least one incident.
 //!
-//! The points come from `tests/data/kde/bench_points.py` (see docs/drafts/kde-bench.md):
+//! The points come from `tests/data/kde/bench_points.py` (see docs/BENCHMARKS.md, "The analyst's toolbox"):
 //!
 //! ```text
 //! python tests/data/kde/bench_points.py \

@@ -38,12 +38,16 @@ fn hour_range(h: u8) -> String {
 /// One sentence a commander can read.
 fn explain(p: &PlacePriority, names: &[String]) -> String {
     let mut s = String::new();
-    let cats: Vec<String> = p
+    let mut cats: Vec<String> = p
         .by_category
         .iter()
         .take(3)
         .map(|c| format!("{} {}", c.events, names[c.category as usize]))
         .collect();
+    let rest: usize = p.by_category.iter().skip(3).map(|c| c.events).sum();
+    if rest > 0 {
+        cats.push(format!("{rest} of other kinds"));
+    }
     let _ = write!(
         s,
         "{} events ({}) with harm {:.0}, {:.1}% of all harm",
