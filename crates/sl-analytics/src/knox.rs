@@ -470,23 +470,20 @@ pub(crate) fn for_each_close_pair(
         .map(|&s| (order[s].0, order[s].1))
         .collect();
     let find = |key: (i64, i64)| cells.binary_search(&key).ok();
-    let close = |d: f64| if inclusive { d <= reach } else { d < reach };
+    // Visits one candidate pair, smaller event index first, when it is close enough.
+    let mut consider = |a: u32, b: u32| {
+        let (p, q) = (points[a as usize], points[b as usize]);
+        let d = distance.between(p.x, p.y, q.x, q.y);
+        if if inclusive { d <= reach } else { d < reach } {
+            visit(a.min(b), a.max(b), d);
+        }
+    };
     for c in 0..cells.len() {
         let (cx, cy) = cells[c];
         let here = &order[starts[c]..starts[c + 1]];
         for (a, pa) in here.iter().enumerate() {
-            let p = points[pa.2 as usize];
             for pb in &here[a + 1..] {
-                let q = points[pb.2 as usize];
-                let d = distance.between(p.x, p.y, q.x, q.y);
-                if close(d) {
-                    let (i, j) = if pa.2 < pb.2 {
-                        (pa.2, pb.2)
-                    } else {
-                        (pb.2, pa.2)
-                    };
-                    visit(i, j, d);
-                }
+                consider(pa.2, pb.2);
             }
         }
         for key in [
@@ -496,20 +493,9 @@ pub(crate) fn for_each_close_pair(
             (cx + 1, cy + 1),
         ] {
             let Some(o) = find(key) else { continue };
-            let there = &order[starts[o]..starts[o + 1]];
             for pa in here {
-                let p = points[pa.2 as usize];
-                for pb in there {
-                    let q = points[pb.2 as usize];
-                    let d = distance.between(p.x, p.y, q.x, q.y);
-                    if close(d) {
-                        let (i, j) = if pa.2 < pb.2 {
-                            (pa.2, pb.2)
-                        } else {
-                            (pb.2, pa.2)
-                        };
-                        visit(i, j, d);
-                    }
+                for pb in &order[starts[o]..starts[o + 1]] {
+                    consider(pa.2, pb.2);
                 }
             }
         }
