@@ -49,7 +49,9 @@ pub struct UnitArgs {
     /// H3 hexagons at this resolution instead (0–15; 9 ≈ 0.1 km², 8 ≈ 0.7 km²).
     #[arg(long, value_name = "RES", conflicts_with = "cell_size")]
     pub hex: Option<u8>,
-    /// The dataset's own areas instead: district, beat or neighbourhood.
+    /// The dataset's own areas instead: district, beat or neighbourhood (by the codes
+    /// the source publishes), or `boundary` (the polygons of the stored jurisdiction
+    /// boundary, events placed by point-in-polygon).
     #[arg(long, value_name = "LEVEL", conflicts_with_all = ["cell_size", "hex"])]
     pub area_units: Option<String>,
     /// Grid cells to keep: `boundary` (cells overlapping the jurisdiction, the
@@ -146,8 +148,11 @@ pub fn unit_spec(u: &UnitArgs) -> Result<UnitSpec> {
         return Ok(UnitSpec::Hex { resolution: res });
     }
     if let Some(level) = &u.area_units {
+        if level == "boundary" {
+            return Ok(UnitSpec::BoundaryFeatures);
+        }
         let level = AreaLevel::parse(level).with_context(|| {
-            format!("--area-units `{level}` is not district, beat or neighbourhood")
+            format!("--area-units `{level}` is not district, beat, neighbourhood or boundary")
         })?;
         return Ok(UnitSpec::Area(level));
     }

@@ -5,8 +5,9 @@ use std::process::ExitCode;
 
 use anyhow::{Context as _, Result, bail};
 use serde_json::{Value, json};
-use sl_engine::analysis::toolbox::{Step, Weighting, counts, emerging, kde};
+use sl_engine::analysis::toolbox::{Step, StepAssignment, Weighting, counts, emerging, kde};
 use sl_engine::analysis::units::Units;
+use sl_engine::sl_analytics::aoristic::AoristicConfig;
 use sl_engine::sl_analytics::emerging::{BinClass, Correction, EmergingConfig, Locations};
 use sl_engine::sl_analytics::fdr::benjamini_hochberg;
 use sl_engine::sl_analytics::gistar::{GiStarConfig, Transform, gi_star};
@@ -63,6 +64,11 @@ pub struct HotspotsArgs {
     /// emerging: confidence for a bin to be a hot or cold spot, after FDR (0.90, 0.95 or 0.99).
     #[arg(long, default_value_t = 0.90)]
     pub confidence: f64,
+    /// emerging: spread each event over the steps its occurrence window covers
+    /// (aoristic, 1/k to each of k steps; windows over 7 days left out) instead of
+    /// counting it in the step where its window starts.
+    #[arg(long)]
+    pub aoristic: bool,
     #[command(flatten)]
     pub output: OutputArgs,
 }
@@ -277,7 +283,12 @@ fn run_emerging(
         locations: Locations::WithData,
         ..EmergingConfig::default()
     };
-    let e = emerging(set, units, &w, step, &cfg)?;
+    let assignment = if a.aoristic {
+        StepAssignment::Aoristic(AoristicConfig::default())
+    } else {
+        StepAssignment::Start
+    };
+    let e = emerging(set, units, &w, step, assignment, &cfg)?;
     let r = &e.result;
     let mut table = Table::default();
     let mut tally: std::collections::BTreeMap<&str, usize> = Default::default();
@@ -321,6 +332,7 @@ fn run_emerging(
             "correction": "fdr",
             "p_threshold": num(r.p_threshold),
             "units_analysed": r.n_analysed,
+            "assignment": if a.aoristic { "aoristic" } else { "start" },
             "events_in_cube": e.counted,
             "events_left_out": e.left_out,
             "patterns": tally,

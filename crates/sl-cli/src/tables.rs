@@ -128,6 +128,9 @@ pub fn unit_columns(units: &Units, i: usize) -> Map<String, Value> {
         UnitKind::Area(level) => {
             m.insert(level.slug().into(), json!(units.labels[i]));
         }
+        UnitKind::Boundary(_) => {
+            m.insert("area".into(), json!(units.labels[i]));
+        }
     }
     m.insert("unit".into(), json!(units.labels[i]));
     m
@@ -164,6 +167,11 @@ pub fn units_json(units: &Units, crs: &str) -> Value {
         UnitKind::Area(level) => json!({
             "kind": "area",
             "level": level.slug(),
+            "areas": units.len(),
+        }),
+        UnitKind::Boundary(_) => json!({
+            "kind": "boundary",
+            "boundary_file": units.boundary_file,
             "areas": units.len(),
         }),
     }

@@ -407,6 +407,50 @@ fn kde_emerging_hexagons_and_areas_run() {
         "--json",
     ]));
     assert!(a["places"][0]["district"].is_string());
+    // The stored boundary's features as units, events placed by point-in-polygon:
+    // St. Louis's 88 neighbourhoods.
+    let b = run_json(&mut cmd(&[
+        "priorities",
+        "--from",
+        "2019-07-01",
+        "--to",
+        "2020-01-01",
+        "--area-units",
+        "boundary",
+        "--top",
+        "88",
+        "--json",
+    ]));
+    assert_eq!(b["units"]["kind"], "boundary");
+    assert_eq!(b["units"]["areas"], 88);
+    assert!(b["places"][0]["area"].is_string());
+    let placed: u64 = b["places"]
+        .as_array()
+        .expect("places")
+        .iter()
+        .map(|p| p["events"].as_u64().expect("events"))
+        .sum();
+    assert!(placed > 0 && placed <= b["events"].as_u64().expect("events"));
+    // The aoristic cube gives the same counts when every window is within one step
+    // (St. Louis times are to the minute).
+    let aoristic = run_json(&mut cmd(&[
+        "hotspots",
+        "--method",
+        "emerging",
+        "--from",
+        "2019-01-01",
+        "--to",
+        "2020-01-01",
+        "--cell-size",
+        "1000",
+        "--aoristic",
+        "--json",
+    ]));
+    assert_eq!(aoristic["parameters"]["assignment"], "aoristic");
+    assert_eq!(
+        aoristic["parameters"]["events_in_cube"],
+        e["parameters"]["events_in_cube"]
+    );
 }
 
 #[test]

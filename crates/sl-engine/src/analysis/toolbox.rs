@@ -142,12 +142,25 @@ pub struct Emerging {
     pub left_out: usize,
 }
 
+/// How events are placed in the time steps of a space-time cube.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum StepAssignment {
+    /// Whole event in the step holding the start of its window (ArcGIS's single time
+    /// field).
+    Start,
+    /// Aoristic: the event's weight is spread over the steps its window covers
+    /// (Ratcliffe 2002), as configured; windows longer than the configured span are
+    /// "time unknown" and left out.
+    Aoristic(AoristicConfig),
+}
+
 /// Emerging hot spot analysis over local weeks or months of the selection's period.
 pub fn emerging(
     set: &EventSet,
     units: &Units,
     spatial: &Weights,
     step: Step,
+    assignment: StepAssignment,
     cfg: &EmergingConfig,
 ) -> Result<Emerging> {
     let (Some(from), Some(to)) = (set.selection.from, set.selection.to) else {
@@ -182,19 +195,11 @@ pub fn emerging(
     }
     let n = units.len();
     let steps = edges.len().saturating_sub(1);
-    let mut values = vec![0.0; n * steps];
-    let (mut counted, mut left_out) = (0, 0);
-    for e in &set.events {
-        let unit_i = units.unit_of(set, e);
-        let step_i = edges.partition_point(|&b| b <= e.from);
-        match unit_i {
-            Some(i) if step_i >= 1 && step_i <= steps => {
-                values[(step_i - 1) * n + i] += 1.0;
-                counted += 1;
-            }
-            _ => left_out += 1,
-        }
-    }
+    let placed = set
+        .events
+        .iter()
+        .map(|e| (units.unit_of(set, e), e.incident()));
+    let (values, counted, left_out) = fill_cube(placed, n, &edges, unit, &tz, assignment);
     let cube = SpaceTimeCube::new(n, steps, values).map_err(invalid)?;
     let result = emerging_hot_spots(&cube, spatial, cfg).map_err(invalid)?;
     Ok(Emerging {
@@ -204,6 +209,117 @@ pub fn emerging(
         counted,
         left_out,
     })
+}
+
+/// Adds events to a cube of `n` units × the steps between `edges` (bin `t * n + i`).
+/// Returns the values, the events counted, and the events left out (no unit, outside
+/// the steps, or time unknown under the aoristic assignment).
+fn fill_cube(
+    events: impl Iterator<Item = (Option<usize>, Incident)>,
+    n: usize,
+    edges: &[i64],
+    unit: TimeUnit,
+    tz: &jiff::tz::TimeZone,
+    assignment: StepAssignment,
+) -> (Vec<f64>, usize, usize) {
+    let steps = edges.len().saturating_sub(1);
+    let mut values = vec![0.0; n * steps];
+    let (mut counted, mut left_out) = (0, 0);
+    let mut pieces = Vec::new();
+    let step_of = |t: i64| {
+        let k = edges.partition_point(|&b| b <= t);
+        (k >= 1 && k <= steps).then(|| k - 1)
+    };
+    for (unit_index, incident) in events {
+        let Some(i) = unit_index else {
+            left_out += 1;
+            continue;
+        };
+        let mut inside = false;
+        match assignment {
+            StepAssignment::Start => {
+                if let Some(k) = step_of(incident.from) {
+                    values[k * n + i] += 1.0;
+                    inside = true;
+                }
+            }
+            StepAssignment::Aoristic(acfg) => {
+                let status =
+                    sl_analytics::aoristic::spread(&incident, tz, unit, &acfg, &mut pieces);
+                if status == sl_analytics::aoristic::WindowStatus::Used {
+                    for p in &pieces {
+                        if let Some(k) = step_of(p.start) {
+                            values[k * n + i] += p.weight;
+                            inside = true;
+                        }
+                    }
+                }
+            }
+        }
+        if inside {
+            counted += 1;
+        } else {
+            left_out += 1;
+        }
+    }
+    (values, counted, left_out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Two local months of America/Chicago; an event from 30 January 20:00 to
+    /// 2 February 20:00 touches the months January and February: aoristic gives ½ to
+    /// each (Ratcliffe: 1/k per unit touched); by start it is all January. An event
+    /// longer than 7 days is time unknown under the aoristic rule.
+    #[test]
+    fn aoristic_cube_spreads_windows_over_steps() {
+        let tz = jiff::tz::TimeZone::get("America/Chicago").expect("tz");
+        let at = |m: i8, d: i8, h: i8| {
+            jiff::civil::date(2024, m, d)
+                .at(h, 0, 0, 0)
+                .to_zoned(tz.clone())
+                .expect("local time")
+                .timestamp()
+                .as_second()
+        };
+        let edges = [at(1, 1, 0), at(2, 1, 0), at(3, 1, 0)];
+        let ev = |from: i64, to: i64| Incident {
+            x: 0.0,
+            y: 0.0,
+            from,
+            to,
+        };
+        let events = vec![
+            (Some(0), ev(at(1, 30, 20), at(2, 2, 20))),
+            (Some(1), ev(at(2, 10, 8), at(2, 10, 9))),
+            (Some(1), ev(at(1, 2, 0), at(1, 20, 0))),
+            (None, ev(at(1, 5, 0), at(1, 5, 1))),
+            (Some(0), ev(at(3, 5, 0), at(3, 5, 1))),
+        ];
+        let (v, counted, left_out) = fill_cube(
+            events.clone().into_iter(),
+            2,
+            &edges,
+            TimeUnit::Month,
+            &tz,
+            StepAssignment::Aoristic(AoristicConfig::default()),
+        );
+        // Bins: [January unit 0, January unit 1, February unit 0, February unit 1].
+        assert_eq!(v, vec![0.5, 0.0, 0.5, 1.0]);
+        assert_eq!((counted, left_out), (2, 3));
+        let (v, counted, left_out) = fill_cube(
+            events.into_iter(),
+            2,
+            &edges,
+            TimeUnit::Month,
+            &tz,
+            StepAssignment::Start,
+        );
+        assert_eq!(v, vec![1.0, 1.0, 0.0, 1.0]);
+        assert_eq!((counted, left_out), (3, 2));
+    }
 }
 
 /// The priority list with the concentration and repeat context it sits in.

@@ -53,6 +53,9 @@ pub enum UnitSpec {
     Hex { resolution: u8 },
     /// The dataset's area codes at a level (events without a code are left out).
     Area(AreaLevel),
+    /// The features of the stored boundary (e.g. Philadelphia's police districts, St.
+    /// Louis's neighbourhoods), events placed by point-in-polygon on their lon/lat.
+    BoundaryFeatures,
 }
 
 /// What the units are.
@@ -61,6 +64,8 @@ pub enum UnitKind {
     Grid(MaskedGrid),
     Hex(Vec<u64>),
     Area(AreaLevel),
+    /// One unit per boundary feature, with its point-in-polygon index (lon/lat).
+    Boundary(Vec<PolygonIndex>),
 }
 
 /// A set of spatial units.
@@ -262,6 +267,32 @@ pub fn build_units<S: Store>(store: &S, set: &EventSet, spec: UnitSpec) -> Resul
             units.labels = cells.iter().map(|&c| hex::label(c)).collect();
             units.kind = UnitKind::Hex(cells);
         }
+        UnitSpec::BoundaryFeatures => {
+            let b = boundary.as_ref().ok_or_else(|| {
+                EngineError::Invalid(format!(
+                    "dataset {} has no stored boundary (its profile gives a bounding box only): use --area-units district|beat|neighbourhood, --hex or grid cells",
+                    set.dataset.name
+                ))
+            })?;
+            let mut indexes = Vec::new();
+            for (k, f) in b.lonlat.features.iter().enumerate() {
+                if f.rings.is_empty() {
+                    continue;
+                }
+                let label = f
+                    .name
+                    .clone()
+                    .unwrap_or_else(|| format!("feature {}", k + 1));
+                units
+                    .area_rings
+                    .entry(label.clone())
+                    .or_default()
+                    .extend(f.rings.iter().cloned());
+                units.labels.push(label);
+                indexes.push(PolygonIndex::new(f.rings.iter()));
+            }
+            units.kind = UnitKind::Boundary(indexes);
+        }
         UnitSpec::Area(level) => {
             let mut codes: Vec<String> = set.area_codes[level_index(level)].clone();
             codes.sort();
@@ -322,6 +353,12 @@ impl Units {
                 let code = set.area_code(e, *level)?;
                 self.area_index.get(code).copied()
             }
+            UnitKind::Boundary(indexes) => {
+                if !(e.lon.is_finite() && e.lat.is_finite()) {
+                    return None;
+                }
+                indexes.iter().position(|ix| ix.contains(e.lon, e.lat))
+            }
         }
     }
 
@@ -345,7 +382,7 @@ impl Units {
                 Weights::rook(g)
             }),
             UnitKind::Hex(cells) => Some(hex::contiguity(cells)),
-            UnitKind::Area(_) => None,
+            UnitKind::Area(_) | UnitKind::Boundary(_) => None,
         }
     }
 
@@ -376,7 +413,7 @@ impl Units {
                     })
                     .collect()
             }
-            UnitKind::Area(_) => vec![(f64::NAN, f64::NAN); self.len()],
+            UnitKind::Area(_) | UnitKind::Boundary(_) => vec![(f64::NAN, f64::NAN); self.len()],
         })
     }
 
@@ -396,7 +433,7 @@ impl Units {
                 .iter()
                 .map(|&c| hex::ring(c).map(|r| vec![r]).unwrap_or_default())
                 .collect(),
-            UnitKind::Area(_) => self
+            UnitKind::Area(_) | UnitKind::Boundary(_) => self
                 .labels
                 .iter()
                 .map(|l| self.area_rings.get(l).cloned().unwrap_or_default())
@@ -416,7 +453,7 @@ impl Units {
                         .unwrap_or(f64::NAN)
                 })
                 .collect(),
-            UnitKind::Area(_) => vec![f64::NAN; self.len()],
+            UnitKind::Area(_) | UnitKind::Boundary(_) => vec![f64::NAN; self.len()],
         }
     }
 
