@@ -160,7 +160,7 @@ pub fn units_json(units: &Units, crs: &str) -> Value {
         }
         UnitKind::Hex(cells) => json!({
             "kind": "h3",
-            "resolution": cells.first().map(|&c| (c >> 52) & 0xF),
+            "resolution": units.hex_resolution(),
             "cells": cells.len(),
             "boundary_file": units.boundary_file,
         }),

@@ -79,6 +79,7 @@ pub struct Units {
     /// Name of the stored boundary file, if one shaped the units.
     pub boundary_file: Option<String>,
     local_crs: String,
+    hex_resolution: Option<h3o::Resolution>,
     hex_index: HashMap<u64, usize>,
     area_index: HashMap<String, usize>,
     /// Area outlines (lon/lat rings) by label, when the boundary's features are named
@@ -148,6 +149,7 @@ pub fn build_units<S: Store>(store: &S, set: &EventSet, spec: UnitSpec) -> Resul
         mask: None,
         boundary_file: boundary.as_ref().map(|b| b.file.clone()),
         local_crs: set.dataset.local_crs.clone(),
+        hex_resolution: None,
         hex_index: HashMap::new(),
         area_index: HashMap::new(),
         area_rings: HashMap::new(),
@@ -263,6 +265,7 @@ pub fn build_units<S: Store>(store: &S, set: &EventSet, spec: UnitSpec) -> Resul
                 }
             }
             cells.sort_unstable();
+            units.hex_resolution = Some(res);
             units.hex_index = cells.iter().enumerate().map(|(i, &c)| (c, i)).collect();
             units.labels = cells.iter().map(|&c| hex::label(c)).collect();
             units.kind = UnitKind::Hex(cells);
@@ -345,8 +348,7 @@ impl Units {
         match &self.kind {
             UnitKind::Grid(g) => e.has_point().then(|| g.index_of_point(e.x, e.y)).flatten(),
             UnitKind::Hex(_) => {
-                let res = h3o::Resolution::try_from(self.hex_resolution()?).ok()?;
-                let c = hex::cell_of(e.lon, e.lat, res)?;
+                let c = hex::cell_of(e.lon, e.lat, self.hex_resolution?)?;
                 self.hex_index.get(&c).copied()
             }
             UnitKind::Area(level) => {
@@ -362,14 +364,9 @@ impl Units {
         }
     }
 
-    fn hex_resolution(&self) -> Option<u8> {
-        match &self.kind {
-            UnitKind::Hex(cells) => cells
-                .first()
-                .and_then(|&c| h3o::CellIndex::try_from(c).ok())
-                .map(|c| u8::from(c.resolution())),
-            _ => None,
-        }
+    /// The H3 resolution, when the units are hexagons.
+    pub fn hex_resolution(&self) -> Option<u8> {
+        self.hex_resolution.map(u8::from)
     }
 
     /// Contiguity weights (queen for grids, edge-sharing for hexagons); `None` for
