@@ -138,7 +138,9 @@ pub fn selection(store: &SqliteStore, f: &Filters) -> Result<Selection> {
 pub fn load(f: &Filters) -> Result<Loaded> {
     let store = open_existing(&f.db)?;
     let sel = selection(&store, f)?;
+    let bar = spinner(format!("reading events of {}", sel.dataset));
     let set = select(&store, &sel)?;
+    bar.finish_and_clear();
     Ok(Loaded { store, set })
 }
 
@@ -166,7 +168,24 @@ pub fn unit_spec(u: &UnitArgs) -> Result<UnitSpec> {
 
 /// Builds the units for a loaded selection.
 pub fn units<S: Store>(store: &S, set: &EventSet, u: &UnitArgs) -> Result<Units> {
-    Ok(build_units(store, set, unit_spec(u)?)?)
+    let bar = spinner("building spatial units");
+    let units = build_units(store, set, unit_spec(u)?)?;
+    bar.finish_and_clear();
+    Ok(units)
+}
+
+/// A spinner on stderr while a long step runs, shown only when stderr is a terminal
+/// (so piped `--json` output and logs stay clean). Clear it with `finish_and_clear`.
+pub fn spinner(message: impl Into<String>) -> indicatif::ProgressBar {
+    use std::io::IsTerminal as _;
+    let bar = if std::io::stderr().is_terminal() {
+        indicatif::ProgressBar::new_spinner()
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    bar.set_message(message.into());
+    bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    bar
 }
 
 /// Warns on stderr when a selection is empty, so an empty table is not mistaken for a

@@ -353,17 +353,25 @@ fn run_emerging(
 }
 
 pub fn run(a: HotspotsArgs) -> Result<ExitCode> {
+    if !matches!(a.method.as_str(), "gistar" | "gi*" | "kde" | "emerging") {
+        bail!("--method `{}` is not kde, gistar or emerging", a.method);
+    }
     let loaded = load(&a.filters)?;
     let set = &loaded.set;
     warn_if_empty(set);
     let units = units(&loaded.store, set, &a.units)?;
     let (y, outside) = counts(set, &units);
+    let bar = crate::analyse::spinner(format!("{} over {} units", a.method, units.len()));
     let out = match a.method.as_str() {
-        "gistar" | "gi*" => run_gistar(&a, &units, &y)?,
-        "kde" => run_kde(&a, &units, set)?,
-        "emerging" => run_emerging(&a, &units, set)?,
-        other => bail!("--method `{other}` is not kde, gistar or emerging"),
+        "gistar" | "gi*" => run_gistar(&a, &units, &y),
+        "kde" => run_kde(&a, &units, set),
+        "emerging" => run_emerging(&a, &units, set),
+        other => Err(anyhow::anyhow!(
+            "--method `{other}` is not kde, gistar or emerging"
+        )),
     };
+    bar.finish_and_clear();
+    let out = out?;
     out.table.write_files(
         Some(&units),
         a.output.csv.as_deref(),

@@ -136,7 +136,14 @@ pub fn run(a: NearRepeatArgs) -> Result<ExitCode> {
         permutations: a.permutations,
         seed: a.seed,
     };
-    let t = knox(&points, &cfg)?;
+    let bar = crate::analyse::spinner(format!(
+        "Knox test: {} events, {} permutations",
+        points.len(),
+        a.permutations
+    ));
+    let t = knox(&points, &cfg);
+    bar.finish_and_clear();
+    let t = t?;
     let mut rows = Table::default();
     for c in &t.cells {
         let mut m = Map::new();
