@@ -40,8 +40,9 @@ pub struct PlaceEvent {
     pub time: i64,
     /// Hour of day in local time (0–23), when known to the hour.
     pub local_hour: Option<u8>,
-    /// Location key for repeats (e.g. the block point rounded to a metre).
-    pub location: u64,
+    /// Location key for repeats (e.g. the block point rounded to a metre); `None` for
+    /// an event without a point, which then takes no part in repeats.
+    pub location: Option<u64>,
 }
 
 /// Periods and options.
@@ -88,7 +89,8 @@ pub struct PlacePriority {
     pub change_p: f64,
     /// Share of current-period events that repeat an earlier same-category event at
     /// the same location within the repeat window (earlier events from the prior
-    /// period count as originals).
+    /// period count as originals). The denominator is all current events, so events
+    /// without a point count as non-repeats.
     pub repeat_rate: f64,
     /// Up to three local hours with most current-period events, most first.
     pub peak_hours: Vec<(u8, usize)>,
@@ -157,17 +159,20 @@ pub fn priorities(events: &[PlaceEvent], cfg: &PriorityConfig) -> Vec<PlacePrior
                 .collect();
             peak.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
             peak.truncate(3);
-            // Repeats: prior events may be the originals of current repeats.
-            let located: Vec<Located> = evs
+            // Repeats: prior events may be the originals of current repeats. Events
+            // without a point have no location to repeat at.
+            let with_point: Vec<&&PlaceEvent> =
+                evs.iter().filter(|e| e.location.is_some()).collect();
+            let located: Vec<Located> = with_point
                 .iter()
                 .map(|e| Located {
-                    location: e.location,
+                    location: e.location.unwrap_or_default(),
                     time: e.time,
                     category: e.category,
                 })
                 .collect();
             let rep = repeats(&located, cfg.repeat_window);
-            let current_repeats = evs
+            let current_repeats = with_point
                 .iter()
                 .zip(&rep.is_repeat)
                 .filter(|(e, r)| **r && in_period(e.time, cfg.current))

@@ -193,7 +193,7 @@ pub fn spinner(message: impl Into<String>) -> indicatif::ProgressBar {
 pub fn warn_if_empty(set: &EventSet) {
     if set.events.is_empty() {
         eprintln!(
-            "warning: no events of dataset {} match the filters (check --category slugs with `streetlight quality`, and the --from/--to period)",
+            "warning: no events of dataset {} match the filters (check --category slugs with `streetlight quality`, the --from/--to period and --area)",
             set.dataset.name
         );
     }

@@ -84,7 +84,7 @@ fn neighbours(units: &Units, spec: &str) -> Result<(Weights, String)> {
                 let centres = units.centres_local()?;
                 if centres.iter().any(|c| !c.0.is_finite()) {
                     bail!(
-                        "distance weights need unit centres: areas have none; use grid cells or --hex"
+                        "gistar and emerging need units with centres or contiguity: use grid cells (--cell-size) or H3 hexagons (--hex), not --area-units"
                     );
                 }
                 Weights::distance_band(&centres, d, BandWeight::Binary)?
@@ -98,7 +98,7 @@ fn neighbours(units: &Units, spec: &str) -> Result<(Weights, String)> {
         other => bail!("--weights `{other}` is not queen, rook or distance:METRES"),
     };
     let w = units.contiguity(queen).context(
-        "contiguity needs grid cells or hexagons (area outlines are not known): use --weights distance:METRES or grid units",
+        "gistar and emerging need units with centres or contiguity: use grid cells (--cell-size) or H3 hexagons (--hex), not --area-units",
     )?;
     Ok((w, spec.to_string()))
 }
@@ -134,17 +134,21 @@ fn run_gistar(a: &HotspotsArgs, units: &Units, y: &[f64]) -> Result<Outcome> {
         seed: a.seed,
     };
     let r = gi_star(y, &w, &cfg)?;
-    // `p` is esda's folded pseudo p when permutations ran (else the one-sided normal
-    // p); spots are labelled from the tie-aware p, which does not call a zero cell
-    // among zeros significant (see docs/METHODS.md).
+    // `p` is esda's folded pseudo p when permutations ran (else its one-sided normal
+    // p). Spots are labelled from `p_spot`: the tie-aware permutation p, which does not
+    // call a zero cell among zeros significant, or without permutations the two-sided
+    // normal p (see docs/METHODS.md).
     let p: Vec<f64> = r.p_sim.clone().unwrap_or_else(|| r.p_norm.clone());
     let p_fdr = benjamini_hochberg(&p);
-    let p_ties: Vec<f64> = r.p_sim_ties.clone().unwrap_or_else(|| r.p_norm.clone());
-    let p_ties_fdr = benjamini_hochberg(&p_ties);
+    let p_spot: Vec<f64> = match &r.p_sim_ties {
+        Some(t) => t.clone(),
+        None => r.p_norm.iter().map(|q| (2.0 * q).min(1.0)).collect(),
+    };
+    let p_spot_fdr = benjamini_hochberg(&p_spot);
     let mut table = Table::default();
     let (mut hot, mut cold) = (0, 0);
     for i in 0..y.len() {
-        let significant = p_ties_fdr[i] < a.alpha;
+        let significant = p_spot_fdr[i] < a.alpha;
         let label = if significant && r.z[i] > 0.0 {
             hot += 1;
             "hot"
@@ -160,14 +164,14 @@ fn run_gistar(a: &HotspotsArgs, units: &Units, y: &[f64]) -> Result<Outcome> {
         m.insert("z".into(), num(r.z[i]));
         m.insert("p".into(), num(p[i]));
         m.insert("p_fdr".into(), num(p_fdr[i]));
-        m.insert("p_ties".into(), num(p_ties[i]));
-        m.insert("p_ties_fdr".into(), num(p_ties_fdr[i]));
+        m.insert("p_spot".into(), num(p_spot[i]));
+        m.insert("p_spot_fdr".into(), num(p_spot_fdr[i]));
         m.insert("p_norm".into(), num(r.p_norm[i]));
         m.insert("spot".into(), json!(label));
         table.push(Some(i), m);
     }
     let floor = 1.0 / (a.permutations as f64 + 1.0);
-    let at_floor = p_ties.iter().filter(|&&q| q <= floor).count();
+    let at_floor = p_spot.iter().filter(|&&q| q <= floor).count();
     let hint = if hot + cold == 0 && a.permutations > 0 && at_floor > 0 {
         format!(
             "\n  note: {at_floor} units reach the smallest p {floor:.4} that {} permutations allow, too few for FDR over {} units; more permutations (e.g. --permutations 9999) resolve smaller p",
@@ -186,7 +190,8 @@ fn run_gistar(a: &HotspotsArgs, units: &Units, y: &[f64]) -> Result<Outcome> {
             "seed": a.seed,
             "alpha": a.alpha,
             "p": if a.permutations > 0 { "folded conditional-permutation pseudo p (esda p_sim)" } else { "one-sided normal p of |z| (esda p_norm)" },
-            "spots": "hot or cold where the Benjamini-Hochberg adjusted tie-aware p (p_ties_fdr) is below alpha",
+            "p_spot": if a.permutations > 0 { "tie-aware conditional-permutation pseudo p" } else { "two-sided normal p, 2 x p_norm" },
+            "spots": "hot or cold (by the sign of z) where the Benjamini-Hochberg adjusted p_spot (p_spot_fdr) is below alpha",
             "hot_spots": hot,
             "cold_spots": cold,
         }),
@@ -403,6 +408,16 @@ pub fn run(a: HotspotsArgs) -> Result<ExitCode> {
             units.len(),
             outside
         );
+        if a.units.mask == "boundary"
+            && a.units.hex.is_none()
+            && a.units.area_units.is_none()
+            && units.mask == Some(sl_engine::analysis::MaskMode::Events)
+        {
+            println!(
+                "note: dataset {} has no stored boundary, so the grid keeps the cells that ever held an event (as --mask events)",
+                set.dataset.name
+            );
+        }
         println!("{}", out.summary);
     }
     Ok(ExitCode::SUCCESS)

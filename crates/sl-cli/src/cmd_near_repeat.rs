@@ -63,6 +63,25 @@ fn parse_breaks(items: &[String], what: &str) -> Result<Vec<f64>> {
         .collect()
 }
 
+/// `SPACE,DAYS` of `--classify`, both positive.
+fn parse_classify(spec: &str) -> Result<(f64, f64)> {
+    let (s, d) = spec
+        .split_once(',')
+        .context("--classify must be SPACE,DAYS, e.g. 200,14")?;
+    let s: f64 = s
+        .trim()
+        .parse()
+        .context("--classify: SPACE is not a number of metres")?;
+    let d: f64 = d
+        .trim()
+        .parse()
+        .context("--classify: DAYS is not a number of days")?;
+    if !(s > 0.0 && s.is_finite() && d > 0.0 && d.is_finite()) {
+        bail!("--classify {spec}: SPACE and DAYS must be positive, e.g. 200,14");
+    }
+    Ok((s, d))
+}
+
 fn band(a: f64, b: f64) -> Value {
     json!([
         a,
@@ -118,6 +137,10 @@ pub fn run(a: NearRepeatArgs) -> Result<ExitCode> {
     };
     let space = parse_breaks(&a.space_bands, "--space-bands")?;
     let time = parse_breaks(&a.time_bands, "--time-bands")?;
+    let classify_window = a.classify.as_deref().map(parse_classify).transpose()?;
+    if a.output.geojson.is_some() && classify_window.is_none() {
+        bail!("--geojson maps each event's near-repeat role: pass --classify SPACE,DAYS too");
+    }
     let loaded = load(&a.filters)?;
     let set = &loaded.set;
     warn_if_empty(set);
@@ -163,18 +186,7 @@ pub fn run(a: NearRepeatArgs) -> Result<ExitCode> {
         eprintln!("wrote {}", p.display());
     }
     let mut classification = Value::Null;
-    if let Some(spec) = &a.classify {
-        let (s, d) = spec
-            .split_once(',')
-            .context("--classify must be SPACE,DAYS, e.g. 200,14")?;
-        let s: f64 = s
-            .trim()
-            .parse()
-            .context("--classify: SPACE is not a number")?;
-        let d: f64 = d
-            .trim()
-            .parse()
-            .context("--classify: DAYS is not a number")?;
+    if let Some((s, d)) = classify_window {
         let same = space
             .get(1)
             .copied()
@@ -231,8 +243,6 @@ pub fn run(a: NearRepeatArgs) -> Result<ExitCode> {
                 path.display()
             );
         }
-    } else if a.output.geojson.is_some() {
-        bail!("--geojson maps each event's near-repeat role: pass --classify SPACE,DAYS too");
     }
     if a.output.json {
         let iso = |t: Option<i64>| {

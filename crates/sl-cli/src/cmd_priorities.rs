@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use anyhow::{Result, bail};
 use serde_json::{Value, json};
 use sl_engine::analysis::select;
-use sl_engine::analysis::toolbox::{priority_category_names, rank_places};
+use sl_engine::analysis::toolbox::{prior_period, priority_category_names, rank_places};
 use sl_engine::sl_analytics::concentration::Concentration;
 use sl_engine::sl_analytics::priorities::PlacePriority;
 
@@ -50,15 +50,22 @@ fn explain(p: &PlacePriority, names: &[String]) -> String {
     }
     let _ = write!(
         s,
-        "{} events ({}) with harm {:.0}, {:.1}% of all harm",
+        "{} {} ({}) with harm {:.0}, {:.1}% of all harm",
         p.events,
+        if p.events == 1 { "event" } else { "events" },
         cats.join(", "),
         p.harm,
         100.0 * p.harm_share
     );
     match p.rate_ratio {
         Some(r) => {
-            let direction = if r >= 1.0 { "up" } else { "down" };
+            let direction = if r > 1.0 {
+                "up"
+            } else if r < 1.0 {
+                "down"
+            } else {
+                "unchanged"
+            };
             let significance = if p.change_p < 0.05 {
                 format!("p = {:.3}", p.change_p)
             } else {
@@ -66,8 +73,13 @@ fn explain(p: &PlacePriority, names: &[String]) -> String {
             };
             let _ = write!(
                 s,
-                "; {direction} on the prior period ({} events, rate ×{r:.2}, {significance})",
-                p.prior_events
+                "; {direction} on the prior period ({} {}, rate ×{r:.2}, {significance})",
+                p.prior_events,
+                if p.prior_events == 1 {
+                    "event"
+                } else {
+                    "events"
+                }
             );
         }
         None => {
@@ -110,8 +122,8 @@ fn lorenz_points(c: &Concentration) -> Vec<[f64; 2]> {
 }
 
 pub fn run(a: PrioritiesArgs) -> Result<ExitCode> {
-    if a.repeat_days <= 0 {
-        bail!("--repeat-days must be positive");
+    if !(1..=36_500).contains(&a.repeat_days) {
+        bail!("--repeat-days must be between 1 and 36500 (a hundred years)");
     }
     if a.filters.from.is_none() || a.filters.to.is_none() {
         bail!(
@@ -122,13 +134,10 @@ pub fn run(a: PrioritiesArgs) -> Result<ExitCode> {
     let set = &loaded.set;
     warn_if_empty(set);
     let units = units(&loaded.store, set, &a.units)?;
-    let (from, to) = (
-        set.selection.from.unwrap_or_default(),
-        set.selection.to.unwrap_or_default(),
-    );
+    let (prior_from, prior_to) = prior_period(set)?;
     let mut prior_sel = set.selection.clone();
-    prior_sel.from = Some(from - (to - from));
-    prior_sel.to = Some(from);
+    prior_sel.from = Some(prior_from);
+    prior_sel.to = Some(prior_to);
     let prior = select(&loaded.store, &prior_sel)?;
     let r = rank_places(set, &prior, &units, a.top, a.repeat_days * 86_400)?;
     let names = priority_category_names(set, &prior);
@@ -219,15 +228,25 @@ pub fn run(a: PrioritiesArgs) -> Result<ExitCode> {
         });
         println!("{}", serde_json::to_string_pretty(&doc)?);
     } else {
+        let tz = set.time_zone()?;
+        let local = |t: i64| {
+            jiff::Timestamp::from_second(t)
+                .map(|t| {
+                    t.to_zoned(tz.clone())
+                        .strftime("%Y-%m-%d %H:%M")
+                        .to_string()
+                })
+                .unwrap_or_default()
+        };
         println!(
-            "{}: top {} of {} units by harm, {} to {} (prior period {} to {})",
+            "{}: top {} of {} units by harm, {} to {} (prior period {} to {}; local time, end excluded)",
             set.dataset.name,
             r.places.len(),
             units.len(),
-            iso(r.current.0),
-            iso(r.current.1),
-            iso(r.prior.0),
-            iso(r.prior.1)
+            local(r.current.0),
+            local(r.current.1),
+            local(r.prior.0),
+            local(r.prior.1)
         );
         let c = &r.count_concentration;
         println!(

@@ -38,7 +38,9 @@ impl Table {
             .first()
             .map(|r| r.keys().cloned().collect())
             .unwrap_or_default();
-        w.write_record(&columns)?;
+        if !columns.is_empty() {
+            w.write_record(&columns)?;
+        }
         for r in &self.rows {
             let rec: Vec<String> = columns
                 .iter()
@@ -62,14 +64,20 @@ impl Table {
         let mut out = std::io::BufWriter::new(file);
         write!(out, "{{\"type\":\"FeatureCollection\",\"features\":[")?;
         let mut first = true;
+        let mut without_outline = 0usize;
         for (row, unit) in self.rows.iter().zip(&self.unit) {
             let Some(i) = unit else { continue };
             let Some(rs) = rings.get(*i).filter(|r| !r.is_empty()) else {
+                without_outline += 1;
                 continue;
             };
-            let coords: Vec<Vec<Vec<[f64; 2]>>> = rs
-                .iter()
-                .map(|r| vec![r.iter().map(|&(x, y)| [round7(x), round7(y)]).collect()])
+            let coords: Vec<Vec<Vec<[f64; 2]>>> = polygons(rs)
+                .into_iter()
+                .map(|poly| {
+                    poly.into_iter()
+                        .map(|r| r.iter().map(|&(x, y)| [round7(x), round7(y)]).collect())
+                        .collect()
+                })
                 .collect();
             let geometry = if coords.len() == 1 {
                 json!({"type": "Polygon", "coordinates": coords[0]})
@@ -82,6 +90,12 @@ impl Table {
             }
             first = false;
             serde_json::to_writer(&mut out, &f)?;
+        }
+        if without_outline > 0 {
+            eprintln!(
+                "warning: {without_outline} of {} rows have no outline and are not on the map (area codes that name no feature of the stored boundary): use --area-units boundary, --hex or grid cells for maps",
+                self.rows.len()
+            );
         }
         writeln!(out, "]}}")?;
         out.flush()?;
@@ -106,6 +120,52 @@ impl Table {
         }
         Ok(())
     }
+}
+
+/// Groups flat rings into polygons with holes: a ring inside an odd number of the
+/// other rings is a hole of the ring that immediately contains it (even-odd rule, as
+/// the boundary index uses); every other ring is an outer ring.
+fn polygons(rings: &[Vec<(f64, f64)>]) -> Vec<Vec<&Vec<(f64, f64)>>> {
+    let inside = |p: (f64, f64), ring: &[(f64, f64)]| {
+        let mut c = false;
+        for w in ring.windows(2) {
+            let ((x1, y1), (x2, y2)) = (w[0], w[1]);
+            if (y1 > p.1) != (y2 > p.1) && p.0 < x1 + (p.1 - y1) / (y2 - y1) * (x2 - x1) {
+                c = !c;
+            }
+        }
+        c
+    };
+    let containers: Vec<Vec<usize>> = rings
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let Some(&p) = r.first() else {
+                return Vec::new();
+            };
+            (0..rings.len())
+                .filter(|&j| j != i && inside(p, &rings[j]))
+                .collect()
+        })
+        .collect();
+    let depth: Vec<usize> = containers.iter().map(Vec::len).collect();
+    let mut out: Vec<Vec<&Vec<(f64, f64)>>> = Vec::new();
+    let mut slot = vec![usize::MAX; rings.len()];
+    for i in (0..rings.len()).filter(|&i| depth[i].is_multiple_of(2)) {
+        slot[i] = out.len();
+        out.push(vec![&rings[i]]);
+    }
+    for i in (0..rings.len()).filter(|&i| !depth[i].is_multiple_of(2)) {
+        let parent = containers[i]
+            .iter()
+            .copied()
+            .find(|&j| depth[j] + 1 == depth[i]);
+        match parent.map(|j| slot[j]) {
+            Some(k) if k != usize::MAX => out[k].push(&rings[i]),
+            _ => out.push(vec![&rings[i]]),
+        }
+    }
+    out
 }
 
 fn round7(v: f64) -> f64 {
@@ -180,4 +240,37 @@ pub fn units_json(units: &Units, crs: &str) -> Value {
 /// A number for JSON: NaN and infinities become null (JSON has no NaN).
 pub fn num(v: f64) -> Value {
     if v.is_finite() { json!(v) } else { Value::Null }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::polygons;
+
+    fn square(x0: f64, y0: f64, side: f64) -> Vec<(f64, f64)> {
+        vec![
+            (x0, y0),
+            (x0 + side, y0),
+            (x0 + side, y0 + side),
+            (x0, y0 + side),
+            (x0, y0),
+        ]
+    }
+
+    /// A square with a hole, an island inside the hole, and a separate square: the
+    /// hole joins its outer ring, the island and the separate square are outer rings.
+    #[test]
+    fn rings_group_into_polygons_with_holes() {
+        let rings = vec![
+            square(0.0, 0.0, 10.0),
+            square(2.0, 2.0, 6.0),
+            square(4.0, 4.0, 2.0),
+            square(20.0, 0.0, 5.0),
+        ];
+        let p = polygons(&rings);
+        let shape: Vec<Vec<f64>> = p
+            .iter()
+            .map(|poly| poly.iter().map(|r| r[0].0).collect())
+            .collect();
+        assert_eq!(shape, vec![vec![0.0, 2.0], vec![4.0], vec![20.0]]);
+    }
 }

@@ -104,6 +104,9 @@ pub trait Store {
     /// stored, unretracted event of a dataset that has a point (a lean scan for
     /// building grids, hexagons and masks).
     fn scan_points(&self, dataset: DatasetId, f: &mut dyn FnMut(f64, f64, f64, f64)) -> Result<()>;
+    /// The distinct area codes of a dataset's unretracted events at a level
+    /// (`district`, `beat` or `neighbourhood`), sorted.
+    fn area_codes(&self, dataset: DatasetId, level: &str) -> Result<Vec<String>>;
     /// Quarantined rows by reason code (including unmatched retractions).
     fn reason_counts(&self, dataset: DatasetId) -> Result<Vec<(String, u64)>>;
     /// Retraction rows: (matched, unmatched).

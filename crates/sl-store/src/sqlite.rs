@@ -733,6 +733,24 @@ impl Store for SqliteStore {
         Ok(())
     }
 
+    fn area_codes(&self, dataset: DatasetId, level: &str) -> Result<Vec<String>> {
+        let column = match level {
+            "district" => "district",
+            "beat" => "beat",
+            "neighbourhood" => "neighbourhood",
+            other => {
+                return Err(StoreError::Conflict(format!(
+                    "area level `{other}` is not district, beat or neighbourhood"
+                )));
+            }
+        };
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT DISTINCT {column} FROM events WHERE dataset_id=?1 AND retracted=0 AND {column} IS NOT NULL ORDER BY 1"
+        ))?;
+        let rows = stmt.query_map([dataset.0], |r| r.get::<_, String>(0))?;
+        Ok(rows.collect::<std::result::Result<_, _>>()?)
+    }
+
     fn scan_events(
         &self,
         dataset: DatasetId,

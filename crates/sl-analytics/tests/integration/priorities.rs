@@ -9,7 +9,7 @@ fn ev(unit: u32, category: u16, harm: f64, day: i64, hour: u8, location: u64) ->
         harm,
         time: day * DAY + i64::from(hour) * 3600,
         local_hour: Some(hour),
-        location,
+        location: Some(location),
     }
 }
 
@@ -35,14 +35,22 @@ fn harm_outranks_counts_and_each_place_is_explained() {
     ];
     // Place 3: only prior-period events; not listed.
     events.push(ev(3, 0, 365.0, 3, 1, 30));
+    // Two events without a point at place 4, same day and category: not repeats.
+    for _ in 0..2 {
+        let mut e = ev(4, 1, 1.0, 40, 12, 0);
+        e.location = None;
+        events.push(e);
+    }
     let list = priorities(&events, &cfg);
-    assert_eq!(list.len(), 2);
+    assert_eq!(list.len(), 3);
+    assert_eq!((list[2].unit, list[2].repeat_rate), (4, 0.0));
     assert_eq!((list[0].unit, list[0].rank), (1, 1));
     assert_eq!((list[1].unit, list[1].rank), (2, 2));
     let p2 = &list[1];
     assert_eq!((p2.events, p2.prior_events), (5, 2));
     assert_eq!(p2.harm, 10.0);
-    assert!((p2.harm_share - 10.0 / 375.0).abs() < 1e-12);
+    // Total current harm: 365 + 10 + 2 (place 4).
+    assert!((p2.harm_share - 10.0 / 377.0).abs() < 1e-12);
     // Equal period lengths: rate ratio 5/2.
     assert_eq!(p2.rate_ratio, Some(2.5));
     // Day 29 repeats day 27 (prior period) and day 31 repeats day 29 at location 20.

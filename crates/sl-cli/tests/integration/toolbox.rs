@@ -174,6 +174,21 @@ fn gistar_contract_one_entry_per_masked_cell_and_independent_z() {
             c["z"]
         );
     }
+    // Without permutations, spots are labelled from the two-sided normal p.
+    let mut analytic = args.to_vec();
+    let perm_at = analytic
+        .iter()
+        .position(|a| *a == "--permutations")
+        .expect("perm")
+        + 1;
+    analytic[perm_at] = "0";
+    let an = run_json(&mut cmd(&analytic));
+    for c in an["cells"].as_array().expect("cells").iter().step_by(101) {
+        if c["p_norm"].is_number() {
+            let two = (2.0 * f64_of(c, "p_norm")).min(1.0);
+            assert!((f64_of(c, "p_spot") - two).abs() < 1e-15, "{c}");
+        }
+    }
     // Bit-for-bit reproducible under the same seed; another seed moves some p.
     let again = run_json(&mut cmd(&args));
     assert_eq!(v["cells"], again["cells"]);
@@ -327,6 +342,9 @@ fn priorities_rank_by_harm_and_explain() {
             assert!(f64_of(&places[i - 1], "harm") >= f64_of(p, "harm"));
         }
     }
+    // The prior period is the quarter before, from local midnight (CDT, UTC−5).
+    assert_eq!(v["prior_from"], "2019-07-01T05:00:00Z");
+    assert_eq!(v["prior_to"], "2019-10-01T05:00:00Z");
     let gini = f64_of(&v["concentration"]["events"], "gini");
     assert!(gini > 0.0 && gini < 1.0);
     let geo: Value = serde_json::from_str(&std::fs::read_to_string(&geo).expect("geojson"))
@@ -421,6 +439,38 @@ fn kde_emerging_hexagons_and_areas_run() {
         "88",
         "--json",
     ]));
+    // Area units are the dataset's codes, not just the selection's: a rare category
+    // keeps every neighbourhood (zeros included) in the concentration.
+    let rare = run_json(&mut cmd(&[
+        "priorities",
+        "--category",
+        "homicide",
+        "--from",
+        "2019-01-01",
+        "--to",
+        "2019-02-01",
+        "--area-units",
+        "neighbourhood",
+        "--json",
+    ]));
+    let all = run_json(&mut cmd(&[
+        "priorities",
+        "--from",
+        "2019-01-01",
+        "--to",
+        "2019-02-01",
+        "--area-units",
+        "neighbourhood",
+        "--json",
+    ]));
+    assert_eq!(
+        rare["units"]["areas"], all["units"]["areas"],
+        "units depend on the dataset, not the selection"
+    );
+    assert_eq!(
+        rare["concentration"]["events"]["places"],
+        rare["units"]["areas"]
+    );
     assert_eq!(b["units"]["kind"], "boundary");
     assert_eq!(b["units"]["areas"], 88);
     assert!(b["places"][0]["area"].is_string());

@@ -100,11 +100,15 @@ impl AnalysisEvent {
         }
     }
 
-    /// A location key for repeat analysis: the point rounded to the metre.
-    pub fn location_key(&self) -> u64 {
+    /// A location key for repeat analysis: the point rounded to the metre; `None`
+    /// without a point (such events never repeat one another).
+    pub fn location_key(&self) -> Option<u64> {
+        if !self.has_point() {
+            return None;
+        }
         let x = self.x.round() as i64 as u64;
         let y = self.y.round() as i64 as u64;
-        x.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ y
+        Some(x.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ y)
     }
 }
 

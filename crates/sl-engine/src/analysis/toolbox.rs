@@ -59,8 +59,16 @@ pub fn patterns(
         groups.entry(key).or_default().push(e.incident());
     }
     let tz = set.dataset.time_zone.as_str();
-    let period = match (set.selection.from, set.selection.to) {
-        (Some(a), Some(b)) => Some((a, b)),
+    // The study period: the selection's bounds, or the data's extent where a bound is
+    // open, so partial first and last weeks or months are marked incomplete and kept
+    // out of means and trends.
+    let first = set.events.iter().map(|e| e.from).min();
+    let last = set.events.iter().map(|e| e.from).max();
+    let period = match (
+        set.selection.from.or(first),
+        set.selection.to.or(last.map(|t| t + 1)),
+    ) {
+        (Some(a), Some(b)) if a < b => Some((a, b)),
         _ => None,
     };
     groups
@@ -335,8 +343,45 @@ pub struct Priorities {
     pub prior: (i64, i64),
 }
 
-/// Ranks units by harm in `[from, to)` against the prior period of equal length.
-/// `prior_events` must hold the events of the prior period (the caller selects them).
+/// The period just before a selection's `[from, to)`, in local calendar terms: the
+/// same number of whole months when the period is whole months (2016 → 2015, Q4 →
+/// Q3, January → December), else the same number of local days; so a DST change or a
+/// leap day between them does not shift the prior period off local midnight.
+pub fn prior_period(set: &EventSet) -> Result<(i64, i64)> {
+    let (Some(from), Some(to)) = (set.selection.from, set.selection.to) else {
+        return Err(invalid("priorities need a period: pass --from and --to"));
+    };
+    let tz = set.time_zone()?;
+    let local = |t: i64| {
+        jiff::Timestamp::from_second(t)
+            .map(|t| t.to_zoned(tz.clone()))
+            .map_err(invalid)
+    };
+    let (a, b) = (local(from)?, local(to)?);
+    // Whole calendar months when the period is whole months (a year → the year
+    // before, a quarter → the quarter before), else the same number of days.
+    let span = a
+        .date()
+        .until((jiff::Unit::Month, b.date()))
+        .map_err(invalid)?;
+    let back = if span.get_days() == 0 && span.get_months() > 0 {
+        jiff::Span::new().months(span.get_months())
+    } else {
+        jiff::Span::new().days((b.date() - a.date()).get_days())
+    };
+    let start = a.date().checked_sub(back).map_err(invalid)?;
+    // The prior starts at the same local time of day as `from` (midnight for dates).
+    let prior_from = start
+        .to_datetime(a.time())
+        .to_zoned(tz.clone())
+        .map_err(invalid)?
+        .timestamp()
+        .as_second();
+    Ok((prior_from.min(from), from))
+}
+
+/// Ranks units by harm in `[from, to)` against `prior` (the events of
+/// [`prior_period`], which the caller selects).
 pub fn rank_places(
     set: &EventSet,
     prior: &EventSet,
@@ -379,10 +424,10 @@ pub fn rank_places(
             });
         }
     }
-    let len = to - from;
+    let prior_bounds = prior_period(set)?;
     let cfg = PriorityConfig {
         current: (from, to),
-        prior: (from - len, from),
+        prior: prior_bounds,
         repeat_window,
         top,
     };
@@ -397,11 +442,14 @@ pub fn rank_places(
         count[e.unit as usize] += 1.0;
     }
     let located: Vec<Located> = set
-        .located()
-        .map(|e| Located {
-            location: e.location_key(),
-            time: e.from,
-            category: e.category,
+        .events
+        .iter()
+        .filter_map(|e| {
+            Some(Located {
+                location: e.location_key()?,
+                time: e.from,
+                category: e.category,
+            })
         })
         .collect();
     Ok(Priorities {
@@ -410,7 +458,7 @@ pub fn rank_places(
         count_concentration: concentration(&count),
         repeats: repeats(&located, repeat_window),
         current: (from, to),
-        prior: (from - len, from),
+        prior: prior_bounds,
     })
 }
 

@@ -297,8 +297,16 @@ pub fn build_units<S: Store>(store: &S, set: &EventSet, spec: UnitSpec) -> Resul
             units.kind = UnitKind::Boundary(indexes);
         }
         UnitSpec::Area(level) => {
-            let mut codes: Vec<String> = set.area_codes[level_index(level)].clone();
-            codes.sort();
+            // Every code the dataset has at this level, not just the selection's, so
+            // areas without events count (as zeros) in concentration and rankings.
+            let codes = store.area_codes(set.dataset.id, level.slug())?;
+            if codes.is_empty() {
+                return Err(EngineError::Invalid(format!(
+                    "dataset {} has no {} codes: use --area-units with another level, --area-units boundary, --hex or grid cells",
+                    set.dataset.name,
+                    level.slug()
+                )));
+            }
             units.area_index = codes
                 .iter()
                 .enumerate()
@@ -322,14 +330,6 @@ pub fn build_units<S: Store>(store: &S, set: &EventSet, spec: UnitSpec) -> Resul
         }
     }
     Ok(units)
-}
-
-fn level_index(level: AreaLevel) -> usize {
-    match level {
-        AreaLevel::District => 0,
-        AreaLevel::Beat => 1,
-        AreaLevel::Neighbourhood => 2,
-    }
 }
 
 impl Units {
