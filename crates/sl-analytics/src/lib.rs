@@ -10,6 +10,7 @@ pub mod aoristic;
 pub mod concentration;
 pub mod emerging;
 pub mod fdr;
+pub mod forecast;
 pub mod gistar;
 pub mod grid;
 pub mod hex;

@@ -48,3 +48,14 @@ pub fn shuffle<T>(rng: &mut SeededRng, items: &mut [T]) {
         items.swap(i, j);
     }
 }
+
+/// Convenience: the next `u64` of a generator, for deriving seeds.
+pub trait NextSeed {
+    fn next_u64_value(&mut self) -> u64;
+}
+
+impl NextSeed for SeededRng {
+    fn next_u64_value(&mut self) -> u64 {
+        self.next_u64()
+    }
+}

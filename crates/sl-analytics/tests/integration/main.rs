@@ -3,6 +3,7 @@
 mod aoristic;
 mod concentration;
 mod emerging;
+mod forecast;
 mod gistar;
 mod grid;
 mod hex;
