@@ -2,12 +2,14 @@
 //! renders results as text or JSON. No analytics or storage logic lives here.
 
 mod analyse;
+mod cmd_backtest;
 mod cmd_hotspots;
 mod cmd_near_repeat;
 mod cmd_patterns;
 mod cmd_priorities;
 mod commands;
 mod output;
+mod report;
 mod tables;
 
 /// Ingest allocates a few small strings per row across several threads; mimalloc's
@@ -84,6 +86,19 @@ enum Command {
     ///   streetlight priorities --from 2024-10-01 --to 2025-01-01 --cell-size 150 --top 20
     #[command(verbatim_doc_comment)]
     Priorities(cmd_priorities::PrioritiesArgs),
+    /// Compare forecasting models on the department's own history (rolling origins).
+    ///
+    ///   streetlight backtest --category residential_burglary --models naive,historical \
+    ///       --cell-size 150 --train-days 365 --horizon-days 7 --origins 52 --start 2024-01-01 \
+    ///       --coverage 0.5,1,2,5 --html report.html
+    #[command(verbatim_doc_comment)]
+    Backtest(cmd_backtest::BacktestArgs),
+    /// Forecast where risk is elevated next, with any model; cells with score and rank.
+    ///
+    ///   streetlight forecast --category residential_burglary --model historical \
+    ///       --cell-size 150 --horizon-days 7 --geojson forecast.geojson
+    #[command(verbatim_doc_comment)]
+    Forecast(cmd_backtest::ForecastArgs),
 }
 
 /// The store file, shared by every command.
@@ -112,6 +127,8 @@ fn main() -> ExitCode {
         Command::Hotspots(a) => cmd_hotspots::run(a),
         Command::NearRepeat(a) => cmd_near_repeat::run(a),
         Command::Priorities(a) => cmd_priorities::run(a),
+        Command::Backtest(a) => cmd_backtest::run_backtest(a),
+        Command::Forecast(a) => cmd_backtest::run_forecast(a),
     };
     match result {
         Ok(code) => code,

@@ -624,3 +624,86 @@ fn new_city_by_profile_only_matches_the_near_repeat_calculator() {
         assert_eq!(out["dataset"], "chicago-code-burglary", "{args:?}");
     }
 }
+
+/// The backtest contract: per model, `name`, the parameters, and per coverage level
+/// the means over origins of `pai`, `hit_rate` and `pei_star`; the HTML report is
+/// self-contained; `forecast` ranks every cell.
+#[test]
+fn backtest_contract_report_and_forecast() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let html = dir.path().join("report.html");
+    let mut c = cmd(&[
+        "backtest",
+        "--category",
+        BURGLARY,
+        "--models",
+        "naive,historical",
+        "--cell-size",
+        "250",
+        "--train-days",
+        "120",
+        "--horizon-days",
+        "7",
+        "--origins",
+        "8",
+        "--start",
+        "2019-07-01",
+        "--coverage",
+        "1,5",
+        "--json",
+    ]);
+    c.arg("--html").arg(&html);
+    let v = run_json(&mut c);
+    let models = v["models"].as_array().expect("models");
+    assert_eq!(models.len(), 2);
+    for m in models {
+        assert!(m["name"].is_string());
+        assert!(m["parameters"].is_object(), "{m}");
+        let cov = m["coverage"].as_array().expect("coverage");
+        assert_eq!(cov.len(), 2);
+        for k in ["pai", "hit_rate", "pei_star"] {
+            assert!(cov[0][k].is_number(), "{k} in {m}");
+        }
+        let origins = m["origins"].as_array().expect("origins");
+        assert_eq!(origins.len(), 8);
+        // The mean PAI is the mean of the origins' PAI at that level.
+        let pais: Vec<f64> = origins
+            .iter()
+            .filter_map(|o| o["pai"][0].as_f64())
+            .collect();
+        let mean = pais.iter().sum::<f64>() / pais.len() as f64;
+        assert!((mean - f64_of(&cov[0], "pai")).abs() < 1e-9);
+        // PEI* never exceeds 1 and hit rate is a share.
+        let pei = f64_of(&cov[1], "pei_star");
+        assert!((0.0..=1.0).contains(&pei));
+    }
+    let page = std::fs::read_to_string(&html).expect("report");
+    assert!(page.contains("<svg") && page.contains("Leaderboard"));
+    assert!(!page.contains("http://") || page.contains("xmlns=\"http://www.w3.org/2000/svg\""));
+    assert!(!page.contains("<script"));
+
+    let f = run_json(&mut cmd(&[
+        "forecast",
+        "--category",
+        BURGLARY,
+        "--model",
+        "historical",
+        "--cell-size",
+        "250",
+        "--at",
+        "2019-12-01",
+        "--coverage",
+        "2",
+        "--json",
+    ]));
+    assert_eq!(f["model"], "historical");
+    let top = f["top"].as_array().expect("top");
+    assert_eq!(
+        top.len() as u64,
+        f["flagged_cells"].as_u64().expect("flagged")
+    );
+    assert_eq!(top[0]["rank"], 1);
+    for w in top.windows(2) {
+        assert!(f64_of(&w[0], "score") >= f64_of(&w[1], "score"));
+    }
+}

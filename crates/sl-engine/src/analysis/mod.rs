@@ -2,6 +2,7 @@
 //! (patterns, hot spots, near-repeats, priorities). The math lives in sl-analytics;
 //! this layer reads the store, builds units and hands plain data to the edges.
 
+pub mod forecasting;
 pub mod selection;
 pub mod toolbox;
 pub mod units;
