@@ -49,6 +49,20 @@ pub struct BacktestArgs {
     /// Seed for tie-breaking and any randomness in fitting.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+    /// Cell size in feet instead of metres (NIJ's challenge is stated in feet).
+    #[arg(long, value_name = "FEET", conflicts_with = "cell_size")]
+    pub cell_size_ft: Option<f64>,
+    /// Flag cells up to these areas instead of --coverage percentages (units: --area-unit).
+    #[arg(long, value_delimiter = ',', value_name = "AREA,…")]
+    pub area_budget: Vec<f64>,
+    /// Unit of --area-budget: sqmi (default) or km2.
+    #[arg(long, default_value = "sqmi")]
+    pub area_unit: String,
+    /// NIJ Crime Forecasting Challenge rules: cells in feet (600 ft unless
+    /// --cell-size-ft), flagged areas of 0.25–0.75 sq mi (default 0.25,0.5,0.75), and
+    /// PAI's area A from the jurisdiction boundary instead of the masked grid.
+    #[arg(long)]
+    pub nij: bool,
     /// Print the full result as JSON on stdout (fields in docs/CLI.md).
     #[arg(long)]
     pub json: bool,
@@ -56,6 +70,11 @@ pub struct BacktestArgs {
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
 }
+
+/// Square metres in a square mile (international foot).
+const SQ_MILE_M2: f64 = 2_589_988.110_336;
+/// Metres in an international foot.
+const FOOT_M: f64 = 0.3048;
 
 fn params_json(p: &[(String, f64)]) -> Value {
     Value::Object(p.iter().map(|(k, v)| (k.clone(), num(*v))).collect())
@@ -75,6 +94,38 @@ pub fn run_backtest(a: BacktestArgs) -> Result<ExitCode> {
     }
     if a.coverage.iter().any(|c| !(*c > 0.0 && *c <= 100.0)) {
         bail!("--coverage values are percentages of the area, each in (0, 100]");
+    }
+    let unit_m2 = match a.area_unit.as_str() {
+        "sqmi" => SQ_MILE_M2,
+        "km2" => 1e6,
+        other => bail!("--area-unit `{other}` is not sqmi or km2"),
+    };
+    let mut budgets = a.area_budget.clone();
+    if a.nij {
+        if budgets.is_empty() {
+            budgets = vec![0.25, 0.5, 0.75];
+        }
+        for b in &budgets {
+            let sqmi = b * unit_m2 / SQ_MILE_M2;
+            if !(0.25 - 1e-9..=0.75 + 1e-9).contains(&sqmi) {
+                bail!(
+                    "--nij: flagged areas must be 0.25–0.75 sq mi, got {b} {}",
+                    a.area_unit
+                );
+            }
+        }
+    }
+    if budgets.iter().any(|b| !(*b > 0.0 && b.is_finite())) {
+        bail!("--area-budget values must be positive areas");
+    }
+    let mut unit_args = a.units.clone();
+    if let Some(ft) = a.cell_size_ft.or(a.nij.then_some(600.0)) {
+        if !(ft.is_finite() && ft > 0.0) {
+            bail!("--cell-size-ft must be a positive number of feet");
+        }
+        if a.units.cell_size.is_none() {
+            unit_args.cell_size = Some(ft * FOOT_M);
+        }
     }
     if a.origins == 0 || a.horizon_days == 0 || a.train_days == 0 {
         bail!("--origins, --horizon-days and --train-days must be positive");
@@ -100,10 +151,37 @@ pub fn run_backtest(a: BacktestArgs) -> Result<ExitCode> {
     let set = select(&store, &sel)?;
     bar.finish_and_clear();
     warn_if_empty(&set);
-    let units = units(&store, &set, &a.units)?;
+    let units = units(&store, &set, &unit_args)?;
     let grid = units
         .grid()
         .context("backtests score grid cells: pass --cell-size, not --hex or --area-units")?;
+    let study_area = if a.nij {
+        units.boundary_area_m2.context(
+            "--nij takes PAI's area from the jurisdiction boundary, and this dataset has none stored: ingest it with a boundary",
+        )?
+    } else {
+        grid.area()
+    };
+    // Area budgets become coverages: as many whole cells as fit in each budget.
+    let coverages: Vec<f64> = if budgets.is_empty() {
+        a.coverage.iter().map(|c| c / 100.0).collect()
+    } else {
+        budgets
+            .iter()
+            .map(|b| {
+                let k = (b * unit_m2 / grid.grid().cell_area()).floor();
+                if k < 1.0 {
+                    bail!(
+                        "--area-budget {b} {} is smaller than one cell ({:.4} {})",
+                        a.area_unit,
+                        grid.grid().cell_area() / unit_m2,
+                        a.area_unit
+                    );
+                }
+                Ok(k / grid.len() as f64)
+            })
+            .collect::<Result<_>>()?
+    };
     let ctx = ModelContext { train, horizon };
     let models = a
         .models
@@ -116,10 +194,10 @@ pub fn run_backtest(a: BacktestArgs) -> Result<ExitCode> {
         step,
         train,
         horizon,
-        coverages: a.coverage.iter().map(|c| c / 100.0).collect(),
+        coverages: coverages.clone(),
         seed: a.seed,
         cell_area: grid.grid().cell_area(),
-        study_area: grid.area(),
+        study_area,
     };
     let bar = spinner(format!(
         "backtesting {} model(s) over {} origins",
@@ -140,6 +218,8 @@ pub fn run_backtest(a: BacktestArgs) -> Result<ExitCode> {
                     json!({
                         "coverage_pct": s.coverage * 100.0,
                         "cells": s.cells,
+                        "area_km2": s.cells as f64 * grid.grid().cell_area() / 1e6,
+                        "area_sqmi": s.cells as f64 * grid.grid().cell_area() / SQ_MILE_M2,
                         "pai": num(s.pai),
                         "pai_se": num(s.pai_se),
                         "hit_rate": num(s.hit_rate),
@@ -198,9 +278,13 @@ pub fn run_backtest(a: BacktestArgs) -> Result<ExitCode> {
         "step_days": step,
         "train_days": train,
         "horizon_days": horizon,
-        "coverage_pct": a.coverage,
+        "coverage_pct": coverages.iter().map(|c| c * 100.0).collect::<Vec<_>>(),
+        "area_budget": if budgets.is_empty() { Value::Null } else { json!({"unit": a.area_unit, "values": budgets}) },
+        "nij": a.nij,
+        "cell_size_m": grid.grid().cell,
         "seed": a.seed,
-        "study_area_km2": grid.area() / 1e6,
+        "study_area_km2": study_area / 1e6,
+        "study_area_from": if a.nij { "jurisdiction boundary" } else { "masked grid" },
         "events": set.events.len(),
         "ties": "cells with equal scores are ordered by a seeded random permutation",
         "models": models_json,
@@ -225,8 +309,8 @@ pub fn run_backtest(a: BacktestArgs) -> Result<ExitCode> {
             grid.len()
         );
         let _ = write!(s, "{:<14}", "model");
-        for c in &a.coverage {
-            let _ = write!(s, " {:>14}", format!("PAI@{c}%"));
+        for c in &coverages {
+            let _ = write!(s, " {:>14}", format!("PAI@{:.2}%", c * 100.0));
         }
         let _ = writeln!(s, " {:>10}", "ms/fit");
         for r in &results {

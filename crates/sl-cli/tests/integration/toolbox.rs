@@ -682,6 +682,39 @@ fn backtest_contract_report_and_forecast() {
     assert!(!page.contains("http://") || page.contains("xmlns=\"http://www.w3.org/2000/svg\""));
     assert!(!page.contains("<script"));
 
+    // NIJ rules: 600 ft cells, flagged areas of 0.25–0.75 sq mi, PAI's area from the
+    // boundary (St. Louis's neighbourhoods, about 161 km²).
+    let nij = run_json(&mut cmd(&[
+        "backtest",
+        "--category",
+        BURGLARY,
+        "--nij",
+        "--train-days",
+        "120",
+        "--origins",
+        "4",
+        "--start",
+        "2019-07-01",
+        "--json",
+    ]));
+    assert!((f64_of(&nij, "cell_size_m") - 182.88).abs() < 1e-9);
+    let area = f64_of(&nij, "study_area_km2");
+    assert!((150.0..175.0).contains(&area), "St. Louis area {area} km²");
+    for c in nij["models"][0]["coverage"].as_array().expect("coverage") {
+        let sqmi = f64_of(c, "area_sqmi");
+        assert!((0.2..=0.75).contains(&sqmi), "flagged {sqmi} sq mi");
+    }
+    let bad = run(&mut cmd(&[
+        "backtest",
+        "--nij",
+        "--area-budget",
+        "2",
+        "--start",
+        "2019-07-01",
+    ]));
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("0.25–0.75 sq mi"));
+
     let f = run_json(&mut cmd(&[
         "forecast",
         "--category",

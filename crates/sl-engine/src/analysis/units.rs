@@ -78,6 +78,8 @@ pub struct Units {
     pub mask: Option<MaskMode>,
     /// Name of the stored boundary file, if one shaped the units.
     pub boundary_file: Option<String>,
+    /// Area inside the stored jurisdiction boundary, square metres (NIJ's study area).
+    pub boundary_area_m2: Option<f64>,
     local_crs: String,
     hex_resolution: Option<h3o::Resolution>,
     hex_index: HashMap<u64, usize>,
@@ -93,6 +95,46 @@ struct LocalBoundary {
     lonlat: Boundary,
     local_index: PolygonIndex,
     local_bbox: [f64; 4],
+    /// Area inside the boundary, square metres: the features' areas (holes
+    /// subtracted) added up.
+    area_m2: f64,
+}
+
+/// Area enclosed by one feature's flat rings under the even-odd rule: a ring inside an
+/// odd number of the others is a hole and subtracts its area.
+fn even_odd_area(rings: &[Vec<(f64, f64)>]) -> f64 {
+    let shoelace = |r: &[(f64, f64)]| {
+        r.windows(2)
+            .map(|w| w[0].0 * w[1].1 - w[1].0 * w[0].1)
+            .sum::<f64>()
+            .abs()
+            / 2.0
+    };
+    let inside = |p: (f64, f64), ring: &[(f64, f64)]| {
+        let mut c = false;
+        for w in ring.windows(2) {
+            let ((x1, y1), (x2, y2)) = (w[0], w[1]);
+            if (y1 > p.1) != (y2 > p.1) && p.0 < x1 + (p.1 - y1) / (y2 - y1) * (x2 - x1) {
+                c = !c;
+            }
+        }
+        c
+    };
+    rings
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let Some(&p) = r.first() else { return 0.0 };
+            let depth = (0..rings.len())
+                .filter(|&j| j != i && inside(p, &rings[j]))
+                .count();
+            if depth.is_multiple_of(2) {
+                shoelace(r)
+            } else {
+                -shoelace(r)
+            }
+        })
+        .sum()
 }
 
 fn local_boundary<S: Store>(store: &S, set: &EventSet) -> Result<Option<LocalBoundary>> {
@@ -107,6 +149,7 @@ fn local_boundary<S: Store>(store: &S, set: &EventSet) -> Result<Option<LocalBou
     })?;
     let proj = Reprojector::new("EPSG:4326", &set.dataset.local_crs)?;
     let mut rings = Vec::new();
+    let mut area_m2 = 0.0;
     let mut bbox = [
         f64::INFINITY,
         f64::INFINITY,
@@ -114,6 +157,7 @@ fn local_boundary<S: Store>(store: &S, set: &EventSet) -> Result<Option<LocalBou
         f64::NEG_INFINITY,
     ];
     for f in &lonlat.features {
+        let first_ring = rings.len();
         for r in &f.rings {
             let mut ring = Vec::with_capacity(r.len());
             for &(lon, lat) in r {
@@ -129,9 +173,13 @@ fn local_boundary<S: Store>(store: &S, set: &EventSet) -> Result<Option<LocalBou
             }
             rings.push(ring);
         }
+        // Holes are rings of the same feature; features (districts, neighbourhoods)
+        // tile the jurisdiction, so their areas add up.
+        area_m2 += even_odd_area(&rings[first_ring..]);
     }
     Ok(Some(LocalBoundary {
         file,
+        area_m2,
         local_index: PolygonIndex::new(rings.iter()),
         lonlat,
         local_bbox: bbox,
@@ -148,6 +196,7 @@ pub fn build_units<S: Store>(store: &S, set: &EventSet, spec: UnitSpec) -> Resul
         labels: Vec::new(),
         mask: None,
         boundary_file: boundary.as_ref().map(|b| b.file.clone()),
+        boundary_area_m2: boundary.as_ref().map(|b| b.area_m2),
         local_crs: set.dataset.local_crs.clone(),
         hex_resolution: None,
         hex_index: HashMap::new(),
@@ -470,5 +519,31 @@ impl Units {
             }
         }
         (out, outside)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::even_odd_area;
+
+    fn square(x0: f64, y0: f64, side: f64) -> Vec<(f64, f64)> {
+        vec![
+            (x0, y0),
+            (x0 + side, y0),
+            (x0 + side, y0 + side),
+            (x0, y0 + side),
+            (x0, y0),
+        ]
+    }
+
+    /// 10 × 10 with a 2 × 2 hole and a 1 × 1 island inside the hole: 100 − 4 + 1.
+    #[test]
+    fn feature_area_subtracts_holes() {
+        let rings = [
+            square(0.0, 0.0, 10.0),
+            square(4.0, 4.0, 2.0),
+            square(4.5, 4.5, 1.0),
+        ];
+        assert!((even_odd_area(&rings) - 97.0).abs() < 1e-12);
     }
 }
