@@ -26,9 +26,9 @@ fn fixture_events() -> Vec<Event> {
         .map(|l| {
             let v: Vec<&str> = l.split(',').collect();
             Event {
-                x: v[0].parse().unwrap(),
-                y: v[1].parse().unwrap(),
-                t: v[2].parse::<f64>().unwrap() / 86_400.0,
+                x: v[0].parse().expect("valid test input"),
+                y: v[1].parse().expect("valid test input"),
+                t: v[2].parse::<f64>().expect("valid test input") / 86_400.0,
             }
         })
         .collect()
@@ -38,10 +38,17 @@ fn fixture_events() -> Vec<Event> {
 fn fixture_scores() -> (Grid, Vec<String>, Vec<Vec<f64>>) {
     let text = data("scores.csv");
     let mut lines = text.lines();
-    let head = lines.next().unwrap();
+    let head = lines.next().expect("valid test input");
     let get = |k: &str| -> f64 {
-        let s = head.split(&format!("{k}=")).nth(1).unwrap();
-        s.split_whitespace().next().unwrap().parse().unwrap()
+        let s = head
+            .split(&format!("{k}="))
+            .nth(1)
+            .expect("valid test input");
+        s.split_whitespace()
+            .next()
+            .expect("valid test input")
+            .parse()
+            .expect("valid test input")
     };
     let grid = Grid {
         x0: get("x0"),
@@ -52,7 +59,7 @@ fn fixture_scores() -> (Grid, Vec<String>, Vec<Vec<f64>>) {
     };
     let names: Vec<String> = lines
         .next()
-        .unwrap()
+        .expect("valid test input")
         .split(',')
         .skip(2)
         .map(String::from)
@@ -60,17 +67,23 @@ fn fixture_scores() -> (Grid, Vec<String>, Vec<Vec<f64>>) {
     let mut cols = vec![Vec::new(); names.len()];
     for (i, l) in lines.enumerate() {
         let v: Vec<&str> = l.split(',').collect();
-        let (r, c): (u32, u32) = (v[0].parse().unwrap(), v[1].parse().unwrap());
+        let (r, c): (u32, u32) = (
+            v[0].parse().expect("valid test input"),
+            v[1].parse().expect("valid test input"),
+        );
         assert_eq!((r * grid.cols + c) as usize, i, "row-major order");
         for (j, col) in cols.iter_mut().enumerate() {
-            col.push(v[2 + j].parse::<f64>().unwrap());
+            col.push(v[2 + j].parse::<f64>().expect("valid test input"));
         }
     }
     (grid, names, cols)
 }
 
 fn column<'a>(names: &[String], cols: &'a [Vec<f64>], name: &str) -> &'a [f64] {
-    &cols[names.iter().position(|n| n == name).unwrap()]
+    &cols[names
+        .iter()
+        .position(|n| n == name)
+        .expect("valid test input")]
 }
 
 /// Every cell within 1e-9 relative of open_cp's value.
@@ -103,7 +116,7 @@ fn param(f: &Forecast, name: &str) -> f64 {
         .iter()
         .find(|(n, _)| n == name)
         .map(|p| p.1)
-        .unwrap()
+        .expect("valid test input")
 }
 
 /// Bowers, Johnson & Pease's weight by hand: an event in the cell itself this week
@@ -131,7 +144,8 @@ fn classic_weight_is_the_papers_formula() {
 /// B 1/(3·1) = 1/2.
 #[test]
 fn prospective_hand_case() {
-    let grid = MaskedGrid::all(Grid::covering([0.0, 0.0, 499.0, 499.0], 100.0).unwrap());
+    let grid =
+        MaskedGrid::all(Grid::covering([0.0, 0.0, 499.0, 499.0], 100.0).expect("valid test input"));
     let events = [
         Event {
             x: 250.0,
@@ -153,9 +167,11 @@ fn prospective_hand_case() {
         space_bandwidth: 3,
         ..Prospective::default()
     };
-    let f = model.forecast(&training(&events, &grid, 7.0)).unwrap();
+    let f = model
+        .forecast(&training(&events, &grid, 7.0))
+        .expect("valid test input");
     assert!(!f.expected_counts);
-    let at = |r, c| f.scores[grid.index_of(r, c).unwrap()];
+    let at = |r, c| f.scores[grid.index_of(r, c).expect("valid test input")];
     assert!((at(2, 2) - 5.0 / 6.0).abs() < 1e-15);
     assert!((at(1, 1) - 0.75).abs() < 1e-15);
     assert!((at(4, 4) - 1.0 / 6.0).abs() < 1e-15);
@@ -165,8 +181,10 @@ fn prospective_hand_case() {
         distance: CellDistance::Manhattan,
         ..Prospective::default()
     };
-    let f = l1.forecast(&training(&events, &grid, 7.0)).unwrap();
-    assert!((f.scores[grid.index_of(1, 1).unwrap()] - 0.5).abs() < 1e-15);
+    let f = l1
+        .forecast(&training(&events, &grid, 7.0))
+        .expect("valid test input");
+    assert!((f.scores[grid.index_of(1, 1).expect("valid test input")] - 0.5).abs() < 1e-15);
     assert_eq!(param(&f, "space_bandwidth_cells"), 3.0);
 }
 
@@ -176,7 +194,8 @@ fn prospective_hand_case() {
 /// window, the scores sum to 1 · 7/70.
 #[test]
 fn retrospective_hand_case() {
-    let grid = MaskedGrid::all(Grid::covering([0.0, 0.0, 749.0, 749.0], 150.0).unwrap());
+    let grid =
+        MaskedGrid::all(Grid::covering([0.0, 0.0, 749.0, 749.0], 150.0).expect("valid test input"));
     let events = [Event {
         x: 375.0,
         y: 375.0,
@@ -187,18 +206,22 @@ fn retrospective_hand_case() {
         window: Some(70.0),
         ..Retrospective::default()
     };
-    let raw = model.raw_scores(&grid, &events).unwrap();
-    let at = |r, c| raw[grid.index_of(r, c).unwrap()];
+    let raw = model.raw_scores(&grid, &events).expect("valid test input");
+    let at = |r, c| raw[grid.index_of(r, c).expect("valid test input")];
     assert_eq!(at(2, 2), 1.0);
     assert!((at(2, 3) - 0.19140625).abs() < 1e-15);
     assert!((at(1, 2) - 0.19140625).abs() < 1e-15);
     assert_eq!(at(1, 1), 0.0);
-    let f = model.forecast(&training(&events, &grid, 7.0)).unwrap();
+    let f = model
+        .forecast(&training(&events, &grid, 7.0))
+        .expect("valid test input");
     assert!(f.expected_counts);
     let sum: f64 = f.scores.iter().sum();
     assert!((sum - 0.1).abs() < 1e-15, "{sum}");
     assert!(
-        (f.scores[grid.index_of(2, 2).unwrap()] - 0.1 / (1.0 + 4.0 * 0.19140625)).abs() < 1e-15
+        (f.scores[grid.index_of(2, 2).expect("valid test input")] - 0.1 / (1.0 + 4.0 * 0.19140625))
+            .abs()
+            < 1e-15
     );
 }
 
@@ -208,7 +231,9 @@ fn retrospective_hand_case() {
 /// more than h leaves 3/(π h²) · 1/(1 + e⁻¹) at the recent one.
 #[test]
 fn stkde_hand_case() {
-    let grid = MaskedGrid::all(Grid::covering([0.0, 0.0, 1499.0, 1499.0], 100.0).unwrap());
+    let grid = MaskedGrid::all(
+        Grid::covering([0.0, 0.0, 1499.0, 1499.0], 100.0).expect("valid test input"),
+    );
     let model = SpaceTimeKde {
         subgrid: 1,
         ..SpaceTimeKde::default()
@@ -226,8 +251,10 @@ fn stkde_hand_case() {
             t: ORIGIN,
         },
     ];
-    let raw = model.raw_scores(&grid, &same, ORIGIN).unwrap();
-    assert!((raw[grid.index_of(2, 2).unwrap()] - peak).abs() < 1e-18);
+    let raw = model
+        .raw_scores(&grid, &same, ORIGIN)
+        .expect("valid test input");
+    assert!((raw[grid.index_of(2, 2).expect("valid test input")] - peak).abs() < 1e-18);
     let apart = [
         Event {
             x: 1250.0,
@@ -240,11 +267,13 @@ fn stkde_hand_case() {
             t: ORIGIN,
         },
     ];
-    let raw = model.raw_scores(&grid, &apart, ORIGIN).unwrap();
+    let raw = model
+        .raw_scores(&grid, &apart, ORIGIN)
+        .expect("valid test input");
     let want = peak / (1.0 + (-1.0f64).exp());
-    assert!((raw[grid.index_of(2, 2).unwrap()] - want).abs() < 1e-18);
+    assert!((raw[grid.index_of(2, 2).expect("valid test input")] - want).abs() < 1e-18);
     let old = peak * (-1.0f64).exp() / (1.0 + (-1.0f64).exp());
-    assert!((raw[grid.index_of(12, 12).unwrap()] - old).abs() < 1e-18);
+    assert!((raw[grid.index_of(12, 12).expect("valid test input")] - old).abs() < 1e-18);
 }
 
 /// Retrospective hot spot = open_cp's RetroHotSpotGrid (cell centres) and RetroHotSpot
@@ -258,18 +287,20 @@ fn retrospective_matches_open_cp() {
         subgrid: 1,
         ..Retrospective::default()
     };
-    let ours = centre.raw_scores(&grid, &events).unwrap();
+    let ours = centre.raw_scores(&grid, &events).expect("valid test input");
     assert_close(&ours, column(&names, &cols, "retro_centre"), "retro centre");
     let f = Retrospective::default()
         .forecast(&training(&events, &grid, 7.0))
-        .unwrap();
+        .expect("valid test input");
     let raw: Vec<f64> = f.scores.iter().map(|v| v / param(&f, "scale")).collect();
     assert_close(&raw, column(&names, &cols, "retro_sub2"), "retro 2x2");
     let w90 = Retrospective {
         window: Some(90.0),
         ..Retrospective::default()
     };
-    let f = w90.forecast(&training(&events, &grid, 7.0)).unwrap();
+    let f = w90
+        .forecast(&training(&events, &grid, 7.0))
+        .expect("valid test input");
     let raw: Vec<f64> = f.scores.iter().map(|v| v / param(&f, "scale")).collect();
     assert_close(
         &raw,
@@ -298,7 +329,7 @@ fn prospective_matches_open_cp() {
     let events = fixture_events();
     let f = Prospective::default()
         .forecast(&training(&events, &grid, 7.0))
-        .unwrap();
+        .expect("valid test input");
     assert_close(
         &f.scores,
         column(&names, &cols, "prospective"),
@@ -310,7 +341,9 @@ fn prospective_matches_open_cp() {
         distance: CellDistance::Manhattan,
         ..Prospective::default()
     };
-    let f = l1.forecast(&training(&events, &grid, 7.0)).unwrap();
+    let f = l1
+        .forecast(&training(&events, &grid, 7.0))
+        .expect("valid test input");
     assert_close(
         &f.scores,
         column(&names, &cols, "prospective_l1_4_6"),
@@ -333,7 +366,9 @@ fn stkde_matches_open_cp() {
         window: Some(365.0),
         subgrid: 2,
     };
-    let f = model.forecast(&training(&events, &grid, 7.0)).unwrap();
+    let f = model
+        .forecast(&training(&events, &grid, 7.0))
+        .expect("valid test input");
     let raw: Vec<f64> = f.scores.iter().map(|v| v / param(&f, "scale")).collect();
     assert_close(
         &raw,
@@ -361,15 +396,19 @@ fn masked_cells_and_threads_do_not_change_scores() {
         }),
     ];
     for m in &models {
-        let a = m.forecast(&training(&events, &full, 7.0)).unwrap();
-        let b = m.forecast(&training(&events, &masked, 7.0)).unwrap();
+        let a = m
+            .forecast(&training(&events, &full, 7.0))
+            .expect("valid test input");
+        let b = m
+            .forecast(&training(&events, &masked, 7.0))
+            .expect("valid test input");
         let (sa, sb) = if a.expected_counts {
             (param(&a, "scale"), param(&b, "scale"))
         } else {
             (1.0, 1.0)
         };
         for (i, &(r, c)) in masked.cells().iter().enumerate() {
-            let va = a.scores[full.index_of(r, c).unwrap()] / sa;
+            let va = a.scores[full.index_of(r, c).expect("valid test input")] / sa;
             let vb = b.scores[i] / sb;
             assert!(
                 (va - vb).abs() <= 1e-12 * va.abs(),
@@ -380,8 +419,11 @@ fn masked_cells_and_threads_do_not_change_scores() {
         let one = rayon::ThreadPoolBuilder::new()
             .num_threads(1)
             .build()
-            .unwrap()
-            .install(|| m.forecast(&training(&events, &full, 7.0)).unwrap());
+            .expect("valid test input")
+            .install(|| {
+                m.forecast(&training(&events, &full, 7.0))
+                    .expect("valid test input")
+            });
         assert_eq!(one, a, "{}", m.name());
     }
 }
@@ -389,7 +431,8 @@ fn masked_cells_and_threads_do_not_change_scores() {
 /// Settings out of range are errors that name them; an empty window scores zero.
 #[test]
 fn bad_settings_and_empty_windows() {
-    let grid = MaskedGrid::all(Grid::covering([0.0, 0.0, 299.0, 299.0], 100.0).unwrap());
+    let grid =
+        MaskedGrid::all(Grid::covering([0.0, 0.0, 299.0, 299.0], 100.0).expect("valid test input"));
     let events = [Event {
         x: 50.0,
         y: 50.0,
@@ -438,12 +481,14 @@ fn bad_settings_and_empty_windows() {
         ..Retrospective::default()
     }
     .forecast(&t)
-    .unwrap();
+    .expect("valid test input");
     assert!(f.scores.iter().all(|&v| v == 0.0));
-    let f = Prospective::default().forecast(&t).unwrap();
+    let f = Prospective::default()
+        .forecast(&t)
+        .expect("valid test input");
     assert!(f.scores.iter().all(|&v| v == 0.0));
     let f = SpaceTimeKde::default()
         .forecast(&training(&[], &grid, 7.0))
-        .unwrap();
+        .expect("valid test input");
     assert!(f.scores.iter().all(|&v| v == 0.0));
 }
