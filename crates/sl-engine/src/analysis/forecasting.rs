@@ -130,10 +130,17 @@ pub struct ModelContext {
 }
 
 /// Every model name `build_model` knows, in leaderboard order.
-pub const MODEL_NAMES: &[&str] = &["naive", "historical"];
+pub const MODEL_NAMES: &[&str] = &[
+    "naive",
+    "historical",
+    "retrospective",
+    "prospective",
+    "stkde",
+];
 
 /// Builds a model by name with its published defaults.
 pub fn build_model(name: &str, ctx: ModelContext) -> Result<Box<dyn Forecaster>> {
+    use sl_analytics::forecast::hotspot::{Prospective, Retrospective, SpaceTimeKde};
     use sl_analytics::forecast::naive::{HistoricalAverage, RecentCounts};
     Ok(match name {
         // The naive predictor counts the same span as it forecasts (last week for a
@@ -142,6 +149,18 @@ pub fn build_model(name: &str, ctx: ModelContext) -> Result<Box<dyn Forecaster>>
             window: ctx.horizon,
         }),
         "historical" => Box::new(HistoricalAverage { span: ctx.train }),
+        // Quartic 200 m over the whole training window (open_cp's reference setting).
+        "retrospective" => Box::new(Retrospective {
+            window: Some(ctx.train),
+            ..Retrospective::default()
+        }),
+        // Bowers, Johnson & Pease (2004) with open_cp's ClassicWeight defaults.
+        "prospective" => Box::new(Prospective::default()),
+        // Quartic 200 m in space, exponential decay with a 30-day scale in time.
+        "stkde" => Box::new(SpaceTimeKde {
+            window: Some(ctx.train),
+            ..SpaceTimeKde::default()
+        }),
         other => {
             return Err(EngineError::Invalid(format!(
                 "model `{other}` is not one of {}",
