@@ -4,6 +4,7 @@ mod aoristic;
 mod concentration;
 mod emerging;
 mod forecast;
+mod forecast_etas;
 mod gistar;
 mod grid;
 mod hex;
