@@ -4,6 +4,7 @@ mod aoristic;
 mod concentration;
 mod emerging;
 mod forecast;
+mod forecast_etas;
 mod forecast_hotspot;
 mod gistar;
 mod grid;
