@@ -136,10 +136,12 @@ pub const MODEL_NAMES: &[&str] = &[
     "retrospective",
     "prospective",
     "stkde",
+    "etas-grid",
 ];
 
 /// Builds a model by name with its published defaults.
 pub fn build_model(name: &str, ctx: ModelContext) -> Result<Box<dyn Forecaster>> {
+    use sl_analytics::forecast::etas_grid::EtasGrid;
     use sl_analytics::forecast::hotspot::{Prospective, Retrospective, SpaceTimeKde};
     use sl_analytics::forecast::naive::{HistoricalAverage, RecentCounts};
     Ok(match name {
@@ -160,6 +162,12 @@ pub fn build_model(name: &str, ctx: ModelContext) -> Result<Box<dyn Forecaster>>
         "stkde" => Box::new(SpaceTimeKde {
             window: Some(ctx.train),
             ..SpaceTimeKde::default()
+        }),
+        // Mohler et al. (2015) grid ETAS by EM over the training window, edge-corrected;
+        // events at the same instant do not trigger each other.
+        "etas-grid" => Box::new(EtasGrid {
+            span: Some(ctx.train),
+            ..EtasGrid::default()
         }),
         other => {
             return Err(EngineError::Invalid(format!(
