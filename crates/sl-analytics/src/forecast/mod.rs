@@ -9,6 +9,7 @@
 pub mod backtest;
 pub mod metrics;
 pub mod naive;
+pub mod sepp;
 
 use crate::grid::MaskedGrid;
 

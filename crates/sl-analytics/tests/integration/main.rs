@@ -4,6 +4,7 @@ mod aoristic;
 mod concentration;
 mod emerging;
 mod forecast;
+mod forecast_sepp;
 mod gistar;
 mod grid;
 mod hex;
