@@ -44,7 +44,7 @@
 //!     `m(ω) = 1/ω − Σ_i τ_i e^{−ω τ_i} / Σ_i (1 − e^{−ω τ_i})` is the mean delay of an
 //!     offspring still inside the window (obtained by setting the two partial
 //!     derivatives to zero and eliminating `θ`; cf. the edge-corrected updates of Veen
-//!     & Schoenberg 2008 and Schoenberg 2013). `m` is solved by bisection on `ln ω`.
+//!     & Schoenberg 2008 and Schoenberg 2013). `m` is solved by Newton's method on `ln ω`, safeguarded by bisection.
 //!     When `P · m(0⁺) ≤ D` there is no interior maximum (offspring delays as long as
 //!     the window): `ω` is set to its lower bound `10⁻³ / T`;
 //!   - without edge correction: the closed forms `θ = P / n`, `ω = P / D` (Mohler et
@@ -92,8 +92,8 @@
 //!   events whose partial sums are added in chunk order, so it does not depend on the
 //!   number of threads. No randomness is used.
 //! - Complexity: per iteration `O(n (k_b + k_t))` with `k_b`, `k_t` the neighbours
-//!   within the background and triggering cutoffs, plus `O(n · 60)` for the `ω`
-//!   bisection; memory `O(n)` (branching probabilities are summed, never stored).
+//!   within the background and triggering cutoffs, plus `O(n)` per Newton step for `ω`
+//!   (3–6 steps); memory `O(n)` (branching probabilities are summed, never stored).
 //!   The forecast costs `O(n (c_b + c_t)²)` for `c` cells across a kernel's support.
 //!
 //! # References
@@ -120,9 +120,10 @@ use crate::grid::MaskedGrid;
 
 /// Events per parallel chunk of the E-step. Only performance depends on it.
 const CHUNK: usize = 256;
-/// Bisection steps on `ln ω` (the bracket spans ~25 orders of magnitude; 64 halvings
-/// leave a relative error below 10⁻¹⁵).
-const BISECTION_STEPS: usize = 64;
+/// At most this many safeguarded Newton steps on `ln ω` (bisection alone would need
+/// ~60 over the bracket's ~25 orders of magnitude; Newton from the previous ω takes
+/// 3–6).
+const ROOT_STEPS: usize = 100;
 /// Upper bound on ω, per day (a decay within ~10 seconds).
 const OMEGA_MAX: f64 = 1e4;
 
@@ -218,6 +219,18 @@ pub struct EStep {
     pub log_intensity_sum: f64,
 }
 
+/// At most this many background pairs are precomputed (12 bytes each: ≈ 100 MB);
+/// beyond it their kernel values are recomputed at every iteration (same result).
+const MAX_BACKGROUND_PAIRS: usize = 8_000_000;
+
+/// Background kernel values `exp(−d²/2σ_b²)` per event `j` (CSR: `offsets[j]..offsets[j+1]`
+/// into `k` (the other event) and `val`).
+struct BgPairs {
+    offsets: Vec<usize>,
+    k: Vec<u32>,
+    val: Vec<f64>,
+}
+
 #[derive(Default, Clone, Copy)]
 struct Partial {
     p: f64,
@@ -235,7 +248,16 @@ struct Buckets {
     nx: usize,
     ny: usize,
     start: Vec<u32>,
-    items: Vec<u32>,
+    /// The events in bucket order (copied for memory locality), with their index.
+    pts: Vec<Pt>,
+}
+
+#[derive(Clone, Copy)]
+struct Pt {
+    x: f64,
+    y: f64,
+    t: f64,
+    i: u32,
 }
 
 impl Buckets {
@@ -269,10 +291,23 @@ impl Buckets {
             start[b + 1] += start[b];
         }
         let mut fill: Vec<u32> = start[..nx * ny].to_vec();
-        let mut items = vec![0u32; events.len()];
+        let mut pts = vec![
+            Pt {
+                x: 0.0,
+                y: 0.0,
+                t: 0.0,
+                i: 0
+            };
+            events.len()
+        ];
         for (i, e) in events.iter().enumerate() {
             let k = key(e);
-            items[fill[k] as usize] = i as u32;
+            pts[fill[k] as usize] = Pt {
+                x: e.x,
+                y: e.y,
+                t: e.t,
+                i: i as u32,
+            };
             fill[k] += 1;
         }
         Self {
@@ -282,13 +317,13 @@ impl Buckets {
             nx,
             ny,
             start,
-            items,
+            pts,
         }
     }
 
-    /// Calls `f(slice)` for each bucket slice within `radius` (a square) of `(x, y)`,
-    /// in a fixed order.
-    fn for_each_near(&self, x: f64, y: f64, radius: f64, mut f: impl FnMut(&[u32])) {
+    /// Calls `f(from, to)` for the range of `pts` of each non-empty bucket within
+    /// `radius` (a square) of `(x, y)`, in a fixed order.
+    fn for_each_near(&self, x: f64, y: f64, radius: f64, mut f: impl FnMut(usize, usize)) {
         let span = |v: f64, v0: f64, n: usize| -> Option<(usize, usize)> {
             let lo = ((v - radius - v0) / self.size).floor();
             let hi = ((v + radius - v0) / self.size).floor();
@@ -304,26 +339,15 @@ impl Buckets {
         };
         for by in by0..=by1 {
             let row = by * self.nx;
-            let a = self.start[row + bx0] as usize;
-            let b = self.start[row + bx1 + 1] as usize;
-            // Buckets of one row are contiguous in `items`, but each bucket is sorted
-            // on its own, so hand them over one by one.
-            if a == b {
-                continue;
-            }
             for bx in bx0..=bx1 {
                 let s = self.start[row + bx] as usize;
                 let e = self.start[row + bx + 1] as usize;
                 if s < e {
-                    f(&self.items[s..e]);
+                    f(s, e);
                 }
             }
         }
     }
-}
-
-fn gauss2(d2: f64, var: f64) -> f64 {
-    (-d2 / (2.0 * var)).exp() / (2.0 * std::f64::consts::PI * var)
 }
 
 impl Sepp {
@@ -376,15 +400,91 @@ impl Sepp {
         span: f64,
         params: &SeppParams,
     ) -> EStep {
+        let rb = self.space_cutoff * self.background_bandwidth;
+        let bg_index = Buckets::new(events, rb);
+        self.e_step_with(events, background, span, params, &bg_index, None)
+    }
+
+    /// The background kernel values of every pair within the background cutoff, in
+    /// the order the E-step visits them (so both paths give the same bits), when they
+    /// fit in [`MAX_BACKGROUND_PAIRS`]; they do not change between iterations.
+    fn background_pairs(&self, events: &[Event], bg_index: &Buckets) -> Option<BgPairs> {
+        let rb = self.space_cutoff * self.background_bandwidth;
+        let bound: usize = events
+            .iter()
+            .map(|e| {
+                let mut c = 0;
+                bg_index.for_each_near(e.x, e.y, rb, |a, b| c += b - a);
+                c
+            })
+            .sum();
+        if bound > MAX_BACKGROUND_PAIRS {
+            return None;
+        }
+        let inv_2var_b = 0.5 / (self.background_bandwidth * self.background_bandwidth);
+        let rb2 = rb * rb;
+        let parts: Vec<(Vec<u32>, Vec<u32>, Vec<f64>)> = events
+            .par_chunks(CHUNK)
+            .map(|chunk| {
+                let (mut counts, mut ks, mut vals) = (Vec::new(), Vec::new(), Vec::new());
+                for ej in chunk {
+                    let before = ks.len();
+                    bg_index.for_each_near(ej.x, ej.y, rb, |a, b| {
+                        for k in &bg_index.pts[a..b] {
+                            let d2 = (ej.x - k.x).powi(2) + (ej.y - k.y).powi(2);
+                            if d2 <= rb2 {
+                                ks.push(k.i);
+                                vals.push((-d2 * inv_2var_b).exp());
+                            }
+                        }
+                    });
+                    counts.push((ks.len() - before) as u32);
+                }
+                (counts, ks, vals)
+            })
+            .collect();
+        let mut offsets = Vec::with_capacity(events.len() + 1);
+        offsets.push(0usize);
+        let (mut k, mut val) = (Vec::new(), Vec::new());
+        for (counts, ks, vals) in parts {
+            for c in counts {
+                let last = offsets[offsets.len() - 1];
+                offsets.push(last + c as usize);
+            }
+            k.extend(ks);
+            val.extend(vals);
+        }
+        Some(BgPairs { offsets, k, val })
+    }
+
+    fn e_step_with(
+        &self,
+        events: &[Event],
+        background: &[f64],
+        span: f64,
+        params: &SeppParams,
+        bg_index: &Buckets,
+        pairs: Option<&BgPairs>,
+    ) -> EStep {
         let n = events.len();
         let rb = self.space_cutoff * self.background_bandwidth;
         let rt = self.space_cutoff * params.sigma;
         let tcut = -self.time_tail.ln() / params.omega;
-        let bg_index = Buckets::new(events, rb);
         let tr_index = Buckets::new(events, rt);
         let var_b = self.background_bandwidth * self.background_bandwidth;
         let var_t = params.sigma * params.sigma;
+        let norm_b = 1.0 / (2.0 * std::f64::consts::PI * var_b * span);
         let norm_t = params.theta * params.omega / (2.0 * std::f64::consts::PI * var_t);
+        let (inv_2var_b, inv_2var_t) = (0.5 / var_b, 0.5 / var_t);
+        let bg_weight: Vec<f64> = if pairs.is_some() {
+            Vec::new()
+        } else {
+            bg_index
+                .pts
+                .iter()
+                .map(|p| background[p.i as usize])
+                .collect()
+        };
         let (rb2, rt2) = (rb * rb, rt * rt);
         let mut out = vec![0.0; n];
         let partials: Vec<Partial> = out
@@ -397,29 +497,35 @@ impl Sepp {
                     let j = c * CHUNK + o;
                     let ej = events[j];
                     let mut mu = 0.0;
-                    bg_index.for_each_near(ej.x, ej.y, rb, |items| {
-                        for &k in items {
-                            let ek = &events[k as usize];
-                            let d2 = (ej.x - ek.x).powi(2) + (ej.y - ek.y).powi(2);
-                            if d2 <= rb2 {
-                                mu += background[k as usize] * gauss2(d2, var_b);
-                            }
+                    if let Some(bp) = pairs {
+                        let (a, b) = (bp.offsets[j], bp.offsets[j + 1]);
+                        for (&k, &v) in bp.k[a..b].iter().zip(&bp.val[a..b]) {
+                            mu += background[k as usize] * v;
                         }
-                    });
-                    mu /= span;
+                    } else {
+                        bg_index.for_each_near(ej.x, ej.y, rb, |a, b| {
+                            for (k, w) in bg_index.pts[a..b].iter().zip(&bg_weight[a..b]) {
+                                let d2 = (ej.x - k.x).powi(2) + (ej.y - k.y).powi(2);
+                                if d2 <= rb2 {
+                                    mu += w * (-d2 * inv_2var_b).exp();
+                                }
+                            }
+                        });
+                    }
+                    mu *= norm_b;
                     terms.clear();
                     let mut trig = 0.0;
-                    tr_index.for_each_near(ej.x, ej.y, rt, |items| {
-                        let from = items.partition_point(|&i| events[i as usize].t < ej.t - tcut);
-                        for &i in &items[from..] {
-                            let ei = &events[i as usize];
+                    tr_index.for_each_near(ej.x, ej.y, rt, |a, b| {
+                        let items = &tr_index.pts[a..b];
+                        let from = items.partition_point(|p| p.t < ej.t - tcut);
+                        for ei in &items[from..] {
                             if ei.t >= ej.t {
                                 break;
                             }
                             let d2 = (ej.x - ei.x).powi(2) + (ej.y - ei.y).powi(2);
                             if d2 <= rt2 {
                                 let dt = ej.t - ei.t;
-                                let g = norm_t * (-params.omega * dt - d2 / (2.0 * var_t)).exp();
+                                let g = norm_t * (-params.omega * dt - d2 * inv_2var_t).exp();
                                 trig += g;
                                 terms.push((g, dt, d2));
                             }
@@ -461,38 +567,62 @@ impl Sepp {
     }
 
     /// The M-step for θ and ω (see the module documentation): returns `(θ, ω)`.
-    fn theta_omega(&self, e: &EStep, events: &[Event], end: f64, span: f64) -> (f64, f64) {
+    fn theta_omega(
+        &self,
+        e: &EStep,
+        events: &[Event],
+        end: f64,
+        span: f64,
+        current: f64,
+    ) -> (f64, f64) {
         let (p, d) = (e.offspring, e.lag_sum);
         if !self.edge_correction {
             return (p / events.len() as f64, p / d);
         }
-        // τ_i = end − t_i; m(ω) = 1/ω − Σ τ e^{−ωτ} / Σ (1 − e^{−ωτ}).
-        let f = |w: f64| -> f64 {
-            let (mut num, mut den) = (0.0, 0.0);
+        // τ_i = end − t_i; m(ω) = 1/ω − Σ τ e^{−ωτ} / Σ (1 − e^{−ωτ}); returns
+        // f(ω) = P m(ω) − D and f'(ω).
+        let f = |w: f64| -> (f64, f64) {
+            let (mut num, mut den, mut num2) = (0.0, 0.0, 0.0);
             for ev in events {
                 let tau = end - ev.t;
-                let x = w * tau;
-                num += tau * (-x).exp();
-                den += -(-x).exp_m1();
+                let ex = (-w * tau).exp();
+                num += tau * ex;
+                num2 += tau * tau * ex;
+                den += -(-w * tau).exp_m1();
             }
-            p * (1.0 / w - num / den) - d
+            let m = 1.0 / w - num / den;
+            let dm = -1.0 / (w * w) + (num2 * den + num * num) / (den * den);
+            (p * m - d, p * dm)
         };
         let lo0 = 1e-3 / span;
-        let omega = if f(lo0) <= 0.0 {
+        let omega = if f(lo0).0 <= 0.0 {
             lo0
-        } else if f(OMEGA_MAX) >= 0.0 {
+        } else if f(OMEGA_MAX).0 >= 0.0 {
             OMEGA_MAX
         } else {
+            // Newton's method on u = ln ω, safeguarded by bisection inside the bracket
+            // [lo, hi] where f changes sign (f > 0 below the root).
             let (mut lo, mut hi) = (lo0.ln(), OMEGA_MAX.ln());
-            for _ in 0..BISECTION_STEPS {
-                let mid = 0.5 * (lo + hi);
-                if f(mid.exp()) > 0.0 {
-                    lo = mid;
+            let mut u = current.ln().clamp(lo, hi);
+            for _ in 0..ROOT_STEPS {
+                let w = u.exp();
+                let (fv, dfv) = f(w);
+                if fv > 0.0 {
+                    lo = u;
                 } else {
-                    hi = mid;
+                    hi = u;
+                }
+                let mut next = u - fv / (dfv * w);
+                if !(next > lo && next < hi) {
+                    next = 0.5 * (lo + hi);
+                }
+                let step = (next - u).abs();
+                u = next;
+                if step < 1e-14 || hi - lo < 1e-14 {
+                    break;
                 }
             }
-            (0.5 * (lo + hi)).exp()
+            u.exp()
         };
         let den: f64 = events
             .iter()
@@ -528,12 +658,21 @@ impl Sepp {
         }
         let mut params = self.initial;
         let mut background = vec![(1.0 - params.theta).clamp(0.1, 1.0); events.len()];
+        let bg_index = Buckets::new(events, self.space_cutoff * self.background_bandwidth);
+        let bg_pairs = self.background_pairs(events, &bg_index);
         let mut iterations = 0;
         let mut converged = false;
         let mut log_likelihood = f64::NAN;
         while iterations < self.max_iterations {
             iterations += 1;
-            let e = self.e_step(events, &background, span, &params);
+            let e = self.e_step_with(
+                events,
+                &background,
+                span,
+                &params,
+                &bg_index,
+                bg_pairs.as_ref(),
+            );
             let compensator: f64 = background.iter().sum::<f64>()
                 + params.theta
                     * events
@@ -542,7 +681,7 @@ impl Sepp {
                         .sum::<f64>();
             log_likelihood = e.log_intensity_sum - compensator;
             let next = if e.offspring > 0.0 && e.lag_sum > 0.0 && e.distance2_sum > 0.0 {
-                let (theta, omega) = self.theta_omega(&e, events, end, span);
+                let (theta, omega) = self.theta_omega(&e, events, end, span, params.omega);
                 SeppParams {
                     theta,
                     omega,
