@@ -464,3 +464,93 @@ fn city_backtest_timing() {
     );
     assert!(r.origins.iter().all(|o| o.error.is_none()));
 }
+
+fn fixture(name: &str) -> String {
+    let path = format!(
+        "{}/tests/data/forecast-sepp/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    std::fs::read_to_string(&path).expect("fixture")
+}
+
+/// Same fit and forecast as an independent dense numpy implementation (all pairs, no
+/// cutoffs, no index; tests/data/forecast-sepp/make_fixture.py) on 655 simulated
+/// events, both iterated to 10⁻¹¹ (both take 125 iterations with, 104 without edge
+/// correction): parameters, background total and log-likelihood to 10⁻¹⁰ relative
+/// (they agree to ≈ 10⁻¹³), every cell's expected count to 10⁻¹⁰ of the largest. The
+/// cutoffs are widened (10 σ, tail 10⁻³⁰) so that they cannot matter at this
+/// precision.
+#[test]
+fn matches_dense_numpy_reference() {
+    let events: Vec<Event> = fixture("events.csv")
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let v: Vec<f64> = l.split(',').map(|s| s.parse().expect("number")).collect();
+            Event {
+                x: v[0],
+                y: v[1],
+                t: v[2],
+            }
+        })
+        .collect();
+    let r: serde_json::Value = serde_json::from_str(&fixture("reference.json")).expect("json");
+    assert_eq!(events.len() as u64, r["n"].as_u64().expect("n"));
+    let num = |v: &serde_json::Value| v.as_f64().expect("number");
+    let rel = |a: f64, b: f64| (a - b).abs() / b.abs();
+    let model = Sepp {
+        background_bandwidth: num(&r["sigma_b"]),
+        space_cutoff: 10.0,
+        time_tail: 1e-30,
+        tolerance: 1e-11,
+        max_iterations: 10_000,
+        ..Sepp::default()
+    };
+    for (key, edge) in [("edge_corrected", true), ("no_edge_correction", false)] {
+        let m = Sepp {
+            edge_correction: edge,
+            ..model
+        };
+        let fit = m.fit(&events, 0.0, 200.0).expect("fit");
+        let want = &r[key];
+        let p = fit.params;
+        eprintln!("{key}: {p:?} in {} iterations vs {want}", fit.iterations);
+        assert!(fit.converged);
+        assert!(rel(p.theta, num(&want["theta"])) < 1e-10, "{key} θ");
+        assert!(rel(p.omega, num(&want["omega"])) < 1e-10, "{key} ω");
+        assert!(rel(p.sigma, num(&want["sigma"])) < 1e-10, "{key} σ");
+        let bg: f64 = fit.background_weights.iter().sum();
+        assert!(rel(bg, num(&want["background_events"])) < 1e-10, "{key} bg");
+        assert!(
+            rel(fit.log_likelihood, num(&want["log_likelihood"])) < 1e-10,
+            "{key} ll"
+        );
+        if edge {
+            let grid =
+                MaskedGrid::all(Grid::covering([0.0, 0.0, 1999.9, 1999.9], 100.0).expect("grid"));
+            let scores = m.expected_counts(&fit, &events, &grid, 7.0);
+            let expected: Vec<(u32, u32, f64)> = fixture("expected.csv")
+                .lines()
+                .skip(1)
+                .map(|l| {
+                    let v: Vec<&str> = l.split(',').collect();
+                    (
+                        v[0].parse().expect("row"),
+                        v[1].parse().expect("col"),
+                        v[2].parse().expect("value"),
+                    )
+                })
+                .collect();
+            assert_eq!(expected.len(), grid.len());
+            let max = expected.iter().map(|e| e.2).fold(0.0, f64::max);
+            for (row, col, want) in expected {
+                let i = grid.index_of(row, col).expect("cell");
+                assert!(
+                    (scores[i] - want).abs() < 1e-10 * max,
+                    "cell ({row}, {col}): {} vs {want}",
+                    scores[i]
+                );
+            }
+        }
+    }
+}
