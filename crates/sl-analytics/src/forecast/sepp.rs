@@ -24,7 +24,7 @@
 //!
 //! # Algorithm
 //!
-//! Each EM iteration (Mohler et al. 2011, §3; Veen & Schoenberg 2008; Zhuang et al.
+//! Each EM iteration (Mohler et al. 2011; Veen & Schoenberg 2008; Zhuang et al.
 //! 2002):
 //!
 //! - **E-step.** With the current `θ, ω, σ` and background weights `p_kk`, for each
@@ -37,18 +37,19 @@
 //!   `Σ_j Σ_i p_ij [ln θ + ln ω − ω Δt_ij + ln N2(d_ij; σ²)] − θ Σ_i (1 − e^{−ω τ_i})`,
 //!   `τ_i = T1 − t_i`, plus the background terms). With `P = Σ_{i<j} p_ij`,
 //!   `D = Σ p_ij (t_j − t_i)`, `S = Σ p_ij d_ij²`:
-//!   - `σ² = S / (2P)` (Mohler et al. 2011, eq. for the Gaussian triggering variance;
-//!     Zhuang et al. 2002);
+//!   - `σ² = S / (2P)` (the weighted maximum-likelihood variance of the parent–child
+//!     displacements; Mohler 2014; Veen & Schoenberg 2008 for the EM argument);
 //!   - with edge correction at the window end (default): `θ = P / Σ_i (1 − e^{−ω τ_i})`
 //!     and `ω` solves `P · m(ω) = D`, where
 //!     `m(ω) = 1/ω − Σ_i τ_i e^{−ω τ_i} / Σ_i (1 − e^{−ω τ_i})` is the mean delay of an
 //!     offspring still inside the window (obtained by setting the two partial
-//!     derivatives to zero and eliminating `θ`; cf. the edge-corrected updates of Veen
-//!     & Schoenberg 2008 and Schoenberg 2013). `m` is solved by Newton's method on `ln ω`, safeguarded by bisection.
+//!     derivatives to zero and eliminating `θ`; the edge-corrected M-step of Veen &
+//!     Schoenberg 2008, solved exactly rather than by one fixed-point step). `m`
+//!     is solved by Newton's method on `ln ω`, safeguarded by bisection.
 //!     When `P · m(0⁺) ≤ D` there is no interior maximum (offspring delays as long as
 //!     the window): `ω` is set to its lower bound `10⁻³ / T`;
-//!   - without edge correction: the closed forms `θ = P / n`, `ω = P / D` (Mohler et
-//!     al. 2011 §3, Mohler 2014 eqs. 11–13);
+//!   - without edge correction: the closed forms `θ = P / n`, `ω = P / D` (Mohler
+//!     2014; Reinhart 2018);
 //!   - the background weights for the next E-step are the new `p_jj`
 //!     (`μ` is re-estimated by the weighted KDE above).
 //!
@@ -77,8 +78,9 @@
 //! `[Φ((x₁ − x_i)/σ) − Φ((x₀ − x_i)/σ)] · [Φ((y₁ − y_i)/σ) − Φ((y₀ − y_i)/σ)]`. Events
 //! that will happen inside the horizon and their own offspring are not included
 //! (the forecast is the history-conditional intensity integrated over the horizon, the
-//! usual practice of Mohler et al. 2011 and open_cp); for short horizons (`ωh` small)
-//! this underestimates the total by about `θ ωh / 2` of the background part.
+//! usual practice of Mohler et al. 2011 and open_cp); the first generation of
+//! offspring of the horizon's own background events alone would add
+//! `θ (1 − (1 − e^{−ωh}) / (ωh))` of the background part (≈ `θωh/2` for small `ωh`).
 //!
 //! # Notes
 //!
@@ -93,7 +95,10 @@
 //!   number of threads. No randomness is used.
 //! - Complexity: per iteration `O(n (k_b + k_t))` with `k_b`, `k_t` the neighbours
 //!   within the background and triggering cutoffs, plus `O(n)` per Newton step for `ω`
-//!   (3–6 steps); memory `O(n)` (branching probabilities are summed, never stored).
+//!   (3–6 steps). Memory `O(n)` for the E-step (branching probabilities are summed,
+//!   never stored), plus the background pairs' kernel values, which do not change
+//!   between iterations and are computed once when there are at most 8 million
+//!   (12 bytes each), else recomputed each iteration (same bits either way).
 //!   The forecast costs `O(n (c_b + c_t)²)` for `c` cells across a kernel's support.
 //!
 //! # References
@@ -109,6 +114,8 @@
 //! - Zhuang, J., Ogata, Y., & Vere-Jones, D. (2002). Stochastic declustering of
 //!   space-time earthquake occurrences. *Journal of the American Statistical
 //!   Association*, 97(458), 369–380.
+//! - Reinhart, A. (2018). A review of self-exciting spatio-temporal point processes and
+//!   their applications. *Statistical Science*, 33(3), 299–318.
 //! - Veen, A., & Schoenberg, F. P. (2008). Estimation of space–time branching process
 //!   models in seismology using an EM-type algorithm. *Journal of the American
 //!   Statistical Association*, 103(482), 614–624.
