@@ -11,6 +11,7 @@ pub mod etas_grid;
 pub mod hotspot;
 pub mod metrics;
 pub mod naive;
+pub mod sepp;
 
 use crate::grid::MaskedGrid;
 

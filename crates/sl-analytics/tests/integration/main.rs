@@ -6,6 +6,7 @@ mod emerging;
 mod forecast;
 mod forecast_etas;
 mod forecast_hotspot;
+mod forecast_sepp;
 mod gistar;
 mod grid;
 mod hex;

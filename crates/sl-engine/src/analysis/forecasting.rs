@@ -137,6 +137,7 @@ pub const MODEL_NAMES: &[&str] = &[
     "prospective",
     "stkde",
     "etas-grid",
+    "sepp",
 ];
 
 /// Builds a model by name with its published defaults.
@@ -144,6 +145,7 @@ pub fn build_model(name: &str, ctx: ModelContext) -> Result<Box<dyn Forecaster>>
     use sl_analytics::forecast::etas_grid::EtasGrid;
     use sl_analytics::forecast::hotspot::{Prospective, Retrospective, SpaceTimeKde};
     use sl_analytics::forecast::naive::{HistoricalAverage, RecentCounts};
+    use sl_analytics::forecast::sepp::Sepp;
     Ok(match name {
         // The naive predictor counts the same span as it forecasts (last week for a
         // weekly horizon), as open_cp's naive counting predictor does.
@@ -168,6 +170,12 @@ pub fn build_model(name: &str, ctx: ModelContext) -> Result<Box<dyn Forecaster>>
         "etas-grid" => Box::new(EtasGrid {
             span: Some(ctx.train),
             ..EtasGrid::default()
+        }),
+        // Continuous space-time ETAS (Gaussian space, exponential time triggering) with
+        // a kernel background, fitted by EM with space and time cutoffs.
+        "sepp" => Box::new(Sepp {
+            span: Some(ctx.train),
+            ..Sepp::default()
         }),
         other => {
             return Err(EngineError::Invalid(format!(
