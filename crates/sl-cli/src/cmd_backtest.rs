@@ -309,14 +309,30 @@ pub fn run_backtest(a: BacktestArgs) -> Result<ExitCode> {
             grid.len()
         );
         let _ = write!(s, "{:<14}", "model");
-        for c in &coverages {
-            let _ = write!(s, " {:>14}", format!("PAI@{:.2}%", c * 100.0));
+        if budgets.is_empty() {
+            for c in &coverages {
+                let _ = write!(s, " {:>14}", format!("PAI@{:.2}%", c * 100.0));
+            }
+        } else {
+            let unit = if a.area_unit == "sqmi" {
+                "mi²"
+            } else {
+                "km²"
+            };
+            for b in &budgets {
+                let _ = write!(s, " {:>14}", format!("PAI@{b}{unit}"));
+            }
         }
         let _ = writeln!(s, " {:>10}", "ms/fit");
         for r in &results {
             let _ = write!(s, "{:<14}", r.result.name);
             for c in &r.result.summary {
-                let _ = write!(s, " {:>14}", format!("{:.2} ±{:.2}", c.pai, c.pai_se));
+                let cell = if c.pai_se.is_finite() {
+                    format!("{:.2} ±{:.2}", c.pai, c.pai_se)
+                } else {
+                    format!("{:.2}", c.pai)
+                };
+                let _ = write!(s, " {:>14}", cell);
             }
             let _ = writeln!(s, " {:>10.1}", 1000.0 * r.seconds / a.origins as f64);
         }
@@ -346,6 +362,9 @@ pub struct ForecastArgs {
     /// Flag the top cells covering this share of the area, in percent.
     #[arg(long, default_value_t = 1.0)]
     pub coverage: f64,
+    /// Cell size in feet instead of --cell-size metres.
+    #[arg(long, value_name = "FEET", conflicts_with = "cell_size")]
+    pub cell_size_ft: Option<f64>,
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
     /// Print the forecast as JSON on stdout.
@@ -413,7 +432,14 @@ pub fn run_forecast(a: ForecastArgs) -> Result<ExitCode> {
         },
     )?;
     warn_if_empty(&set);
-    let units = units(&store, &set, &a.units)?;
+    let mut unit_args = a.units.clone();
+    if let Some(ft) = a.cell_size_ft {
+        if !(ft.is_finite() && ft > 0.0) {
+            bail!("--cell-size-ft must be a positive number of feet");
+        }
+        unit_args.cell_size = Some(ft * FOOT_M);
+    }
+    let units = units(&store, &set, &unit_args)?;
     let grid = units
         .grid()
         .context("forecasts score grid cells: pass --cell-size, not --hex or --area-units")?;
