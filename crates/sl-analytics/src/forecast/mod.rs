@@ -7,6 +7,7 @@
 //! enforces it and a test checks it): no model can peek at the period it forecasts.
 
 pub mod backtest;
+pub mod ensemble;
 pub mod etas_grid;
 pub mod hotspot;
 pub mod metrics;

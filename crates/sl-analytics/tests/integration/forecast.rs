@@ -157,3 +157,70 @@ fn naive_and_historical_baselines() {
     assert_eq!(&hist.scores[..3], &[0.5, 0.5, 0.0]);
     assert!(RecentCounts { window: 0.0 }.forecast(&t).is_err());
 }
+
+/// Scores one fixed cell, whatever the data: a deliberately wrong member.
+struct AlwaysCell(usize);
+
+impl Forecaster for AlwaysCell {
+    fn name(&self) -> String {
+        format!("always-{}", self.0)
+    }
+    fn forecast(&self, t: &Training<'_>) -> Result<Forecast, ForecastError> {
+        let mut scores = vec![0.0; t.grid.len()];
+        scores[self.0] = 1.0;
+        Ok(Forecast {
+            scores,
+            expected_counts: true,
+            parameters: Vec::new(),
+        })
+    }
+}
+
+/// Every event happens in cell 2: the historical average is right in every validation
+/// week (PAI 10 at 10% of ten cells), a member always pointing at cell 7 never is, so
+/// the ensemble gives the first weight 1 and the second 0, and forecasts like the first.
+#[test]
+fn ensemble_weights_members_by_validation_pai() {
+    use sl_analytics::forecast::ensemble::Ensemble;
+    let grid = line_grid();
+    let events: Vec<Event> = (0..100)
+        .map(|d| Event {
+            x: 250.0,
+            y: 50.0,
+            t: f64::from(d),
+        })
+        .collect();
+    let t = Training {
+        events: &events,
+        grid: &grid,
+        origin: 100.0,
+        horizon: 7.0,
+        seed: 1,
+    };
+    let ensemble = Ensemble {
+        members: vec![
+            Box::new(HistoricalAverage { span: 100.0 }),
+            Box::new(AlwaysCell(7)),
+        ],
+        validation_periods: 4,
+        coverage: 0.1,
+    };
+    let f = ensemble.forecast(&t).expect("ensemble");
+    let weight = |name: &str| {
+        f.parameters
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|p| p.1)
+            .expect("weight")
+    };
+    assert_eq!(weight("weight_historical"), 1.0);
+    assert_eq!(weight("weight_always-7"), 0.0);
+    assert!((weight("validation_pai_historical") - 10.0).abs() < 1e-12);
+    let h = HistoricalAverage { span: 100.0 }
+        .forecast(&t)
+        .expect("historical");
+    for (a, b) in f.scores.iter().zip(&h.scores) {
+        assert!((a - b).abs() < 1e-12);
+    }
+    assert!(f.expected_counts);
+}

@@ -138,10 +138,12 @@ pub const MODEL_NAMES: &[&str] = &[
     "stkde",
     "etas-grid",
     "sepp",
+    "ensemble",
 ];
 
 /// Builds a model by name with its published defaults.
 pub fn build_model(name: &str, ctx: ModelContext) -> Result<Box<dyn Forecaster>> {
+    use sl_analytics::forecast::ensemble::Ensemble;
     use sl_analytics::forecast::etas_grid::EtasGrid;
     use sl_analytics::forecast::hotspot::{Prospective, Retrospective, SpaceTimeKde};
     use sl_analytics::forecast::naive::{HistoricalAverage, RecentCounts};
@@ -176,6 +178,23 @@ pub fn build_model(name: &str, ctx: ModelContext) -> Result<Box<dyn Forecaster>>
         "sepp" => Box::new(Sepp {
             span: Some(ctx.train),
             ..Sepp::default()
+        }),
+        // The models above (but the last-week naive count), weighted by their PAI at 1%
+        // over the 8 periods before each origin.
+        "ensemble" => Box::new(Ensemble {
+            members: [
+                "historical",
+                "retrospective",
+                "prospective",
+                "stkde",
+                "etas-grid",
+                "sepp",
+            ]
+            .iter()
+            .map(|m| build_model(m, ctx))
+            .collect::<Result<Vec<_>>>()?,
+            validation_periods: 8,
+            coverage: 0.01,
         }),
         other => {
             return Err(EngineError::Invalid(format!(
