@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use anyhow::{Context as _, Result, bail};
 use serde_json::{Map, Value, json};
 use sl_engine::analysis::forecasting::{
-    DAY, MODEL_NAMES, ModelContext, build_model, forecast_at, run_backtests,
+    DAY, MODEL_NAMES, ModelContext, build_model, forecast_at, run_backtests, shift_share,
 };
 use sl_engine::analysis::selection::local_midnight;
 use sl_engine::analysis::{Selection, select};
@@ -365,6 +365,11 @@ pub struct ForecastArgs {
     /// Cell size in feet instead of --cell-size metres.
     #[arg(long, value_name = "FEET", conflicts_with = "cell_size")]
     pub cell_size_ft: Option<f64>,
+    /// Forecast one shift of each day, as NAME=HH-HH in local clock hours (e.g.
+    /// night=23-07): the period's expected events are split by the training events'
+    /// hour × weekday profile.
+    #[arg(long, value_name = "NAME=HH-HH")]
+    pub shift: Option<String>,
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
     /// Print the forecast as JSON on stdout.
@@ -444,7 +449,18 @@ pub fn run_forecast(a: ForecastArgs) -> Result<ExitCode> {
         .grid()
         .context("forecasts score grid cells: pass --cell-size, not --hex or --area-units")?;
     let model = build_model(&a.model, ModelContext { train, horizon })?;
-    let f = forecast_at(&set, &units, model.as_ref(), origin, train, horizon, a.seed)?;
+    let mut f = forecast_at(&set, &units, model.as_ref(), origin, train, horizon, a.seed)?;
+    let shift = match &a.shift {
+        Some(text) => {
+            let s = crate::cmd_patterns::parse_shift(text)?;
+            let share = shift_share(&set, &s, origin, horizon)?;
+            for v in &mut f.forecast.scores {
+                *v *= share;
+            }
+            Some((s, share))
+        }
+        None => None,
+    };
     let flagged =
         sl_engine::sl_analytics::forecast::metrics::cells_for(a.coverage / 100.0, grid.len());
     let mut rank_of = vec![0usize; grid.len()];
@@ -485,10 +501,24 @@ pub fn run_forecast(a: ForecastArgs) -> Result<ExitCode> {
             "flagged_cells": flagged,
             "flagged_area_km2": flagged as f64 * grid.grid().cell_area() / 1e6,
             "seconds": f.seconds,
+            "shift": shift.as_ref().map(|(s, share)| json!({
+                "name": s.name, "start_hour": s.start_hour, "end_hour": s.end_hour,
+                "share": share,
+                "note": "scores are expected events during the shift's hours of each day of the horizon",
+            })),
             "top": top,
         });
         println!("{}", serde_json::to_string_pretty(&doc)?);
     } else {
+        if let Some((s, share)) = &shift {
+            println!(
+                "shift {} ({:02}-{:02}): {:.1}% of the period's events expected in it (hour × weekday profile of the training events)",
+                s.name,
+                s.start_hour,
+                s.end_hour,
+                100.0 * share
+            );
+        }
         println!(
             "{}: {} forecast for {} days from {} ({} training events): top {} cells ({:.2} km²)",
             set.dataset.name,

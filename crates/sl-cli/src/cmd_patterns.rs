@@ -43,7 +43,7 @@ pub struct PatternsArgs {
     pub csv: Option<std::path::PathBuf>,
 }
 
-fn parse_shift(text: &str) -> Result<Shift> {
+pub(crate) fn parse_shift(text: &str) -> Result<Shift> {
     let (name, span) = match text.split_once('=') {
         Some((n, s)) => (n.trim().to_string(), s.trim()),
         None => (text.trim().to_string(), text.trim()),

@@ -115,7 +115,27 @@ pub const EXIT_ERROR: u8 = 1;
 pub const EXIT_INTERRUPTED: u8 = 3;
 pub const EXIT_CHECK_FAILED: u8 = 4;
 
+/// `streetlight … | head` closes stdout early; printing then fails with a broken pipe.
+/// That is the reader's choice, not a bug: leave quietly with the shell's SIGPIPE status
+/// instead of a panic trace.
+fn quiet_on_broken_pipe() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let message = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if message.contains("Broken pipe") {
+            std::process::exit(141);
+        }
+        default(info);
+    }));
+}
+
 fn main() -> ExitCode {
+    quiet_on_broken_pipe();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Ingest(a) => commands::ingest(a),

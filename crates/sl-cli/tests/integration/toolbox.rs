@@ -588,6 +588,24 @@ fn new_city_by_profile_only_matches_the_near_repeat_calculator() {
         );
     }
     assert_eq!(v["pairs"], 970 * 969 / 2);
+    // Day-resolution times: each event is spread over its whole day, so any 8-hour
+    // shift holds exactly a third of a period's events.
+    let shift = run_json(base("forecast").args([
+        "--model",
+        "historical",
+        "--cell-size",
+        "300",
+        "--at",
+        "2016-01-25",
+        "--horizon-days",
+        "7",
+        "--train-days",
+        "24",
+        "--shift",
+        "day=07-15",
+        "--json",
+    ]));
+    assert!((f64_of(&shift["shift"], "share") - 1.0 / 3.0).abs() < 1e-12);
     // The other commands run on the new city too.
     for args in [
         &[
@@ -730,6 +748,55 @@ fn backtest_contract_report_and_forecast() {
         "--json",
     ]));
     assert_eq!(f["model"], "historical");
+    // A night shift over a whole week: its share of events is the night hours' share of
+    // the training window's hour profile (the same aoristic matrix `patterns` prints).
+    let night = run_json(&mut cmd(&[
+        "forecast",
+        "--category",
+        BURGLARY,
+        "--model",
+        "historical",
+        "--cell-size",
+        "250",
+        "--at",
+        "2019-12-01",
+        "--horizon-days",
+        "7",
+        "--train-days",
+        "365",
+        "--shift",
+        "night=23-07",
+        "--json",
+    ]));
+    let p = run_json(&mut cmd(&[
+        "patterns",
+        "--category",
+        BURGLARY,
+        "--from",
+        "2018-12-01",
+        "--to",
+        "2019-12-01",
+        "--json",
+    ]));
+    let by_hour: Vec<f64> = p["groups"][0]["hour_week"]["by_hour"]
+        .as_array()
+        .expect("by_hour")
+        .iter()
+        .map(|v| v.as_f64().expect("number"))
+        .collect();
+    let total: f64 = by_hour.iter().sum();
+    let nightly: f64 = [23usize, 0, 1, 2, 3, 4, 5, 6]
+        .iter()
+        .map(|&h| by_hour[h])
+        .sum();
+    let share = f64_of(&night["shift"], "share");
+    assert!(
+        (share - nightly / total).abs() < 1e-9,
+        "{share} vs {}",
+        nightly / total
+    );
+    let whole = f64_of(&f["top"][0], "score");
+    assert!(whole > 0.0);
     let top = f["top"].as_array().expect("top");
     assert_eq!(
         top.len() as u64,

@@ -204,3 +204,70 @@ pub fn build_model(name: &str, ctx: ModelContext) -> Result<Box<dyn Forecaster>>
         }
     })
 }
+
+/// The share of a forecast period's events expected during a shift.
+///
+/// The training events' hour × weekday profile (aoristic, local time) gives, for each
+/// weekday, the share of that day's events in each clock hour; the share of the period
+/// is the mean over the period's local days of each day's shift share, weighted by how
+/// busy that weekday is. A shift that crosses midnight takes its after-midnight hours
+/// from the next weekday. Day-resolution sources spread each event evenly over its day,
+/// so their shift share is simply the shift's length over 24 hours.
+pub fn shift_share(
+    training: &EventSet,
+    shift: &sl_analytics::time_patterns::Shift,
+    origin: f64,
+    horizon: f64,
+) -> Result<f64> {
+    let incidents: Vec<sl_analytics::Incident> =
+        training.events.iter().map(|e| e.incident()).collect();
+    let m = sl_analytics::time_patterns::hour_week(
+        &incidents,
+        None,
+        &training.dataset.time_zone,
+        &sl_analytics::aoristic::AoristicConfig::default(),
+    )
+    .map_err(|e| EngineError::Invalid(e.to_string()))?;
+    if shift.start_hour > 23 || shift.end_hour > 23 || shift.hours() == 0 {
+        return Err(EngineError::Invalid(format!(
+            "shift {} needs start and end hours 0-23 that differ",
+            shift.name
+        )));
+    }
+    let tz = training.time_zone()?;
+    let day_total = |w: usize| m.values[w].iter().sum::<f64>();
+    let in_shift = |w: usize| {
+        (0..24u8)
+            .filter(|&h| shift.contains(h))
+            .map(|h| {
+                // Hours before the start belong to the night after the start's day.
+                if h >= shift.start_hour {
+                    m.values[w][h as usize]
+                } else {
+                    m.values[(w + 1) % 7][h as usize]
+                }
+            })
+            .sum::<f64>()
+    };
+    let (mut weighted, mut weight) = (0.0, 0.0);
+    let first = jiff::Timestamp::from_second((origin * DAY).round() as i64)
+        .map_err(|e| EngineError::Invalid(e.to_string()))?
+        .to_zoned(tz.clone())
+        .date();
+    for k in 0..(horizon.round().max(1.0) as i64) {
+        let day = first
+            .checked_add(jiff::Span::new().days(k))
+            .map_err(|e| EngineError::Invalid(e.to_string()))?;
+        let w = day.weekday().to_monday_zero_offset() as usize;
+        let total = day_total(w);
+        if total > 0.0 {
+            weighted += in_shift(w);
+            weight += total;
+        }
+    }
+    Ok(if weight > 0.0 {
+        weighted / weight
+    } else {
+        f64::from(shift.hours()) / 24.0
+    })
+}
