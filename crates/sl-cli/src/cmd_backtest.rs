@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context as _, Result, bail};
 use serde_json::{Map, Value, json};
+use sl_engine::Store as _;
 use sl_engine::analysis::forecasting::{
     DAY, MODEL_NAMES, ModelContext, build_model, forecast_at, run_backtests, shift_share,
 };
@@ -362,9 +363,25 @@ pub struct ForecastArgs {
     /// Flag the top cells covering this share of the area, in percent.
     #[arg(long, default_value_t = 1.0)]
     pub coverage: f64,
+    /// Flag as many top cells as fit in this area instead of --coverage (units: --area-unit).
+    #[arg(long, value_name = "AREA", conflicts_with = "top_cells")]
+    pub area_budget: Option<f64>,
+    /// Unit of --area-budget: sqmi (default) or km2.
+    #[arg(long, default_value = "sqmi")]
+    pub area_unit: String,
+    /// Flag exactly this many top cells instead of --coverage.
+    #[arg(long, value_name = "N")]
+    pub top_cells: Option<usize>,
     /// Cell size in feet instead of --cell-size metres.
     #[arg(long, value_name = "FEET", conflicts_with = "cell_size")]
     pub cell_size_ft: Option<f64>,
+    /// Save the forecast in the database (settings, fitted parameters and every cell's
+    /// score) so it can be reproduced and audited later; prints its id.
+    #[arg(long)]
+    pub save: bool,
+    /// List the forecasts saved for the dataset (as JSON) instead of making one.
+    #[arg(long)]
+    pub list_saved: bool,
     /// Forecast one shift of each day, as NAME=HH-HH in local clock hours (e.g.
     /// night=23-07): the period's expected events are split by the training events'
     /// hour × weekday profile.
@@ -394,9 +411,27 @@ pub fn run_forecast(a: ForecastArgs) -> Result<ExitCode> {
     if !(a.coverage > 0.0 && a.coverage <= 100.0) {
         bail!("--coverage is a percentage of the area in (0, 100]");
     }
-    let store = open_existing(&a.filters.db)?;
+    let mut store = open_existing(&a.filters.db)?;
     let base = selection(&store, &a.filters)?;
     let info = sl_engine::analysis::selection::dataset_info(&store, &base.dataset)?;
+    if a.list_saved {
+        let saved: Vec<Value> = store
+            .forecasts(info.id)?
+            .into_iter()
+            .map(|(id, created, r)| {
+                let parse = |t: &str| serde_json::from_str::<Value>(t).unwrap_or(Value::Null);
+                json!({
+                    "id": id,
+                    "created_at": created,
+                    "model": r.model,
+                    "settings": parse(&r.settings),
+                    "parameters": parse(&r.parameters),
+                })
+            })
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&saved)?);
+        return Ok(ExitCode::SUCCESS);
+    }
     let all = select(
         &store,
         &Selection {
@@ -461,8 +496,25 @@ pub fn run_forecast(a: ForecastArgs) -> Result<ExitCode> {
         }
         None => None,
     };
-    let flagged =
-        sl_engine::sl_analytics::forecast::metrics::cells_for(a.coverage / 100.0, grid.len());
+    let cell_area = grid.grid().cell_area();
+    let flagged = match (a.top_cells, a.area_budget) {
+        (Some(n), _) => n.clamp(1, grid.len()),
+        (None, Some(b)) => {
+            let unit_m2 = match a.area_unit.as_str() {
+                "sqmi" => SQ_MILE_M2,
+                "km2" => 1e6,
+                other => bail!("--area-unit `{other}` is not sqmi or km2"),
+            };
+            let k = (b * unit_m2 / cell_area).floor();
+            if k.is_nan() || k < 1.0 {
+                bail!("--area-budget {b} {} is smaller than one cell", a.area_unit);
+            }
+            (k as usize).min(grid.len())
+        }
+        (None, None) => {
+            sl_engine::sl_analytics::forecast::metrics::cells_for(a.coverage / 100.0, grid.len())
+        }
+    };
     let mut rank_of = vec![0usize; grid.len()];
     for (r, &i) in f.order.iter().enumerate() {
         rank_of[i as usize] = r + 1;
@@ -477,6 +529,41 @@ pub fn run_forecast(a: ForecastArgs) -> Result<ExitCode> {
         table.push(Some(i), m);
     }
     table.write_files(Some(&units), a.csv.as_deref(), a.geojson.as_deref())?;
+    let saved_id = if a.save {
+        let settings = json!({
+            "dataset": set.dataset.name,
+            "categories": set.selection.categories,
+            "area": a.filters.area,
+            "cell_size_m": grid.grid().cell,
+            "grid_origin": [grid.grid().x0, grid.grid().y0],
+            "mask": a.units.mask,
+            "model": f.model,
+            "origin": iso_day(f.origin),
+            "horizon_days": horizon,
+            "train_days": train,
+            "train_events": f.train_events,
+            "seed": a.seed,
+            "shift": a.shift,
+            "expected_counts": f.forecast.expected_counts,
+        });
+        let scores: Vec<Value> = (0..grid.len())
+            .map(|i| {
+                let (r, c) = grid.cell(i);
+                json!([r, c, num(f.forecast.scores[i])])
+            })
+            .collect();
+        let record = sl_engine::ForecastRecord {
+            model: f.model.clone(),
+            settings: settings.to_string(),
+            parameters: params_json(&f.forecast.parameters).to_string(),
+            scores: Value::Array(scores).to_string(),
+        };
+        let id = store.save_forecast(info.id, &record)?;
+        eprintln!("saved as forecast {id} (list with --list-saved)");
+        Some(id)
+    } else {
+        None
+    };
     let top: Vec<Value> = table
         .rows
         .iter()
@@ -506,6 +593,7 @@ pub fn run_forecast(a: ForecastArgs) -> Result<ExitCode> {
                 "share": share,
                 "note": "scores are expected events during the shift's hours of each day of the horizon",
             })),
+            "saved_id": saved_id,
             "top": top,
         });
         println!("{}", serde_json::to_string_pretty(&doc)?);

@@ -13,7 +13,8 @@ pub mod quality;
 pub use sl_analytics;
 pub use sl_ingest::{Profile, ProfileError};
 pub use sl_store::{
-    DatasetInfo, EventFilter, IntegrityReport, QuarantinedRow, SourceInfo, SqliteStore, Store,
+    DatasetInfo, EventFilter, ForecastRecord, IntegrityReport, QuarantinedRow, SourceInfo,
+    SqliteStore, Store,
 };
 
 /// Errors the engine reports to the edges. Each message says what to do.

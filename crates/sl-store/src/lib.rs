@@ -57,6 +57,10 @@ impl std::hash::Hasher for IdHasher {
 pub trait Store {
     /// Creates or refreshes a dataset's registry entry; returns its id.
     fn upsert_dataset(&mut self, spec: &DatasetSpec) -> Result<DatasetId>;
+    /// Saves a forecast; returns its id.
+    fn save_forecast(&mut self, dataset: DatasetId, forecast: &ForecastRecord) -> Result<i64>;
+    /// Saved forecasts of a dataset: (id, created at, record), oldest first.
+    fn forecasts(&self, dataset: DatasetId) -> Result<Vec<(i64, String, ForecastRecord)>>;
     /// Records the jurisdiction boundary a dataset is validated against: the file's
     /// name and its polygons in the JSON form of `sl_ingest::Boundary::to_json`.
     fn set_boundary(&mut self, dataset: DatasetId, file_name: &str, body: &str) -> Result<()>;

@@ -227,3 +227,13 @@ impl IntegrityReport {
         self.sqlite == ["ok"] && self.problems.is_empty()
     }
 }
+
+/// A saved forecast: the model, the settings that made it, its fitted parameters and
+/// its scores per cell, each as JSON text written by the edge that saved it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ForecastRecord {
+    pub model: String,
+    pub settings: String,
+    pub parameters: String,
+    pub scores: String,
+}

@@ -107,6 +107,17 @@ CREATE TABLE IF NOT EXISTS retractions (
     matched_duplicate INTEGER
 );
 CREATE INDEX IF NOT EXISTS retractions_dataset ON retractions (dataset_id, source_id, row);
+-- Forecasts saved by `streetlight forecast --save`: the settings and fitted parameters
+-- needed to reproduce them, and the scores per cell (JSON).
+CREATE TABLE IF NOT EXISTS forecasts (
+    id INTEGER PRIMARY KEY,
+    dataset_id INTEGER NOT NULL,
+    created_at TEXT NOT NULL,
+    model TEXT NOT NULL,
+    settings TEXT NOT NULL,
+    parameters TEXT NOT NULL,
+    scores TEXT NOT NULL
+);
 -- The jurisdiction boundary a dataset was validated against (lon/lat rings as JSON),
 -- so analyses can mask grids to it without finding the file again.
 CREATE TABLE IF NOT EXISTS boundaries (
@@ -420,6 +431,33 @@ impl Store for SqliteStore {
                 r.get(0)
             })?;
         Ok(DatasetId(id))
+    }
+
+    fn save_forecast(&mut self, dataset: DatasetId, f: &ForecastRecord) -> Result<i64> {
+        self.conn.execute(
+            "INSERT INTO forecasts (dataset_id, created_at, model, settings, parameters, scores) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![dataset.0, now_text(), f.model, f.settings, f.parameters, f.scores],
+        )?;
+        Ok(self.conn.last_insert_rowid())
+    }
+
+    fn forecasts(&self, dataset: DatasetId) -> Result<Vec<(i64, String, ForecastRecord)>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT id, created_at, model, settings, parameters, scores FROM forecasts WHERE dataset_id=?1 ORDER BY id",
+        )?;
+        let rows = stmt.query_map([dataset.0], |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                ForecastRecord {
+                    model: r.get(2)?,
+                    settings: r.get(3)?,
+                    parameters: r.get(4)?,
+                    scores: r.get(5)?,
+                },
+            ))
+        })?;
+        Ok(rows.collect::<std::result::Result<_, _>>()?)
     }
 
     fn set_boundary(&mut self, dataset: DatasetId, file_name: &str, body: &str) -> Result<()> {

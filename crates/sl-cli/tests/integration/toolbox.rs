@@ -748,6 +748,39 @@ fn backtest_contract_report_and_forecast() {
         "--json",
     ]));
     assert_eq!(f["model"], "historical");
+    // Saved forecasts keep their settings and parameters; the same settings give the
+    // same forecast again.
+    let saved_db = dir.path().join("saved.db");
+    std::fs::copy(db(), &saved_db).expect("copy db");
+    let save = |extra: &[&str]| {
+        let mut c = streetlight();
+        c.args(["forecast", "--db"])
+            .arg(&saved_db)
+            .args([
+                "--dataset",
+                DATASET,
+                "--category",
+                BURGLARY,
+                "--model",
+                "etas-grid",
+            ])
+            .args(["--cell-size", "400", "--at", "2019-11-01", "--json"])
+            .args(extra);
+        run_json(&mut c)
+    };
+    let first = save(&["--save"]);
+    assert_eq!(first["saved_id"], 1);
+    let again = save(&[]);
+    assert_eq!(first["top"], again["top"]);
+    assert_eq!(first["parameters"], again["parameters"]);
+    let mut list = streetlight();
+    list.args(["forecast", "--db"])
+        .arg(&saved_db)
+        .args(["--dataset", DATASET, "--list-saved"]);
+    let listed = run_json(&mut list);
+    assert_eq!(listed[0]["model"], "etas-grid");
+    assert_eq!(listed[0]["parameters"], first["parameters"]);
+    assert_eq!(listed[0]["settings"]["origin"], first["origin"]);
     // A night shift over a whole week: its share of events is the night hours' share of
     // the training window's hour profile (the same aoristic matrix `patterns` prints).
     let night = run_json(&mut cmd(&[
