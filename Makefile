@@ -10,7 +10,8 @@ build:
 	$(CARGO) build --release --bin streetlight
 
 ## Load the bundled real data into a local SQLite database, print its quality report, and run
-## the analyst's toolbox on it (time patterns, Gi* hot spots, near-repeats, harm priorities).
+## the analyst's toolbox on it (time patterns, Gi* hot spots, near-repeats, harm priorities),
+## and backtest and run the forecasting models.
 demo: build
 	@mkdir -p demo-out
 	@rm -f $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm
@@ -23,6 +24,8 @@ demo: build
 	$(BIN) hotspots --db $(DEMO_DB) --dataset stlouis-slmpd --method gistar --from 2019-01-01 --to 2020-01-01 --cell-size 150 --geojson demo-out/stlouis-gistar.geojson
 	$(BIN) near-repeat --db $(DEMO_DB) --dataset stlouis-slmpd --category residential_burglary --from 2019-01-01 --to 2020-01-01 --classify 200,14
 	$(BIN) priorities --db $(DEMO_DB) --dataset stlouis-slmpd --from 2019-10-01 --to 2020-01-01 --top 10 --csv demo-out/stlouis-priorities.csv
+	$(BIN) backtest --db $(DEMO_DB) --dataset stlouis-slmpd --category residential_burglary --models naive,historical,retrospective,prospective,stkde,etas-grid,sepp --cell-size 150 --train-days 180 --horizon-days 7 --origins 12 --start 2019-09-01 --html demo-out/stlouis-backtest.html
+	$(BIN) forecast --db $(DEMO_DB) --dataset stlouis-slmpd --category residential_burglary --model retrospective --cell-size 150 --horizon-days 7 --geojson demo-out/stlouis-forecast.geojson
 	@echo "database: $(DEMO_DB) (try: $(BIN) hotspots --db $(DEMO_DB) --dataset vancouver-vpd --method kde --geojson demo-out/vancouver-kde.geojson)"
 
 ## Formatting, lints (warnings are errors) and every test.
