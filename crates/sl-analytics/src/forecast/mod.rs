@@ -8,6 +8,7 @@
 
 pub mod backtest;
 pub mod etas_grid;
+pub mod glm;
 pub mod hotspot;
 pub mod metrics;
 pub mod naive;
