@@ -49,7 +49,7 @@
 //! periods `[o − k h, o − (k − 1) h)`, `k = 1..K`, before the origin `o`; the target is
 //! the cell's count in the period. Rows whose features are all zero within a period
 //! (cells with no history yet) share one feature vector and are merged into one row
-//! with weight = their number and target = their summed count — the Poisson
+//! with weight = their number and target = their mean count — the Poisson
 //! log-likelihood depends on them only through those sums, so the fit is unchanged.
 //!
 //! **Fit.** The features are standardised (weighted mean and standard deviation over
@@ -217,15 +217,16 @@ pub fn fit_poisson(
             scale *= 0.5;
         }
         let Some((trial, s)) = accepted else {
-            return Ok(PoissonFit {
-                coefficients: beta,
-                iterations: iteration,
-                objective: obj,
-            });
+            return Err(ForecastError::NotConverged(format!(
+                "IRLS step {iteration} did not lower the objective {obj} (gradient {grad:?})"
+            )));
         };
         let moved = step
             .iter()
             .fold(0.0f64, |m, d| m.max((scale * d).abs()));
+        if std::env::var("GLM_DEBUG").is_ok() {
+            eprintln!("it {iteration} obj {obj} -> {} scale {scale} moved {moved} grad0 {}", s.0, grad[0]);
+        }
         beta = trial;
         state = s;
         if moved < tolerance {
@@ -610,11 +611,12 @@ impl Forecaster for Glm {
             }
             if let Some(row) = zero_row {
                 xs.extend_from_slice(row);
-                ys.push(zero_y);
+                // Weight n with the mean count: Σ (y_i η − e^η) = n (ȳ η − e^η).
+                ys.push(zero_y / zero_w);
                 ws.push(zero_w);
             }
         }
-        let target_events: f64 = ys.iter().sum();
+        let target_events: f64 = ys.iter().zip(&ws).map(|(y, w)| y * w).sum();
         if target_events <= 0.0 {
             return Err(ForecastError::TooFewEvents {
                 needed: 1,
@@ -671,6 +673,14 @@ impl Forecaster for Glm {
             self.tolerance,
             self.max_iterations,
         )?;
+        if std::env::var("GLM_DEBUG").is_ok() {
+            let mut smu = 0.0;
+            for i in 0..n {
+                let eta: f64 = (0..p).map(|j| design[i * p + j] * fit.coefficients[j]).sum();
+                smu += ws[i] * eta.exp();
+            }
+            eprintln!("sum mu {smu} sum y {target_events} beta {:?} mean {mean:?} sd {sd:?}", fit.coefficients);
+        }
         // Back to the original scale.
         let mut coef = vec![0.0; q];
         let mut intercept = fit.coefficients[0];

@@ -382,3 +382,48 @@ fn philadelphia_backtest() {
         }
     }
 }
+
+#[test]
+#[ignore]
+fn debug_one_origin() {
+    let (events, grid) = philadelphia();
+    let o = 1826.0;
+    let lo = events.partition_point(|e| e.t < o - 4.0 * 365.0);
+    let hi = events.partition_point(|e| e.t < o);
+    let glm = Glm::default();
+    let starts: Vec<f64> = (0..=52).map(|j| o - (52 - j) as f64 * 7.0).collect();
+    let table = glm.features(&events[lo..hi], &grid, &starts, 7.0).expect("f");
+    let q = table.names.len();
+    for (k, name) in table.names.iter().enumerate() {
+        let m = |p: usize| table.values[p].chunks(q).map(|r| r[k]).sum::<f64>() / grid.len() as f64;
+        let mx = |p: usize| table.values[p].chunks(q).map(|r| r[k]).fold(0.0f64, f64::max);
+        println!("{name:>18} mean {:.4} {:.4} {:.4}  max {:.3} {:.3}", m(0), m(51), m(52), mx(0), mx(52));
+    }
+}
+
+#[test]
+#[ignore]
+fn debug_insample() {
+    let (events, grid) = philadelphia();
+    let o = 1826.0;
+    let lo = events.partition_point(|e| e.t < o - 4.0 * 365.0);
+    let hi = events.partition_point(|e| e.t < o);
+    let glm = Glm::default();
+    let t = Training { events: &events[lo..hi], grid: &grid, origin: o, horizon: 7.0, seed: 1 };
+    let f = glm.forecast(&t).expect("f");
+    let coef: Vec<f64> = f.parameters.iter().map(|p| p.1).collect();
+    let starts: Vec<f64> = (0..=52).map(|j| o - (52 - j) as f64 * 7.0).collect();
+    let table = glm.features(&events[lo..hi], &grid, &starts, 7.0).expect("f");
+    let q = table.names.len();
+    for p in [0usize, 25, 51, 52] {
+        let a = events.partition_point(|e| e.t < starts[p]);
+        let b = events.partition_point(|e| e.t < starts[p] + 7.0);
+        let actual = sl_analytics::forecast::cell_counts(&grid, &events[a..b]);
+        let sc: Vec<f64> = table.values[p].chunks(q).map(|r| coef[0] + r.iter().zip(&coef[1..]).map(|(x, y)| x * y).sum::<f64>()).collect();
+        let order = sl_analytics::forecast::metrics::rank(&sc, 1);
+        let top: f64 = order[..119].iter().map(|&i| actual[i as usize]).sum();
+        let tot: f64 = actual.iter().sum();
+        let musum: f64 = sc.iter().map(|e| e.exp()).sum();
+        println!("period {p}: hits {top}/{tot}  sum mu {musum:.1}");
+    }
+}
