@@ -92,6 +92,7 @@ use rayon::prelude::*;
 use super::{Event, Forecast, ForecastError, Forecaster, Training};
 use crate::grid::MaskedGrid;
 use crate::kde::Kernel;
+use crate::rng;
 
 /// Days in a mean Gregorian year (the seasonal period).
 const YEAR_DAYS: f64 = 365.2425;
@@ -122,6 +123,9 @@ pub struct Glm {
     pub periods: usize,
     /// Ridge penalty λ on the standardised coefficients (intercept unpenalised).
     pub ridge: f64,
+    /// Share of the training rows with a zero count that are kept (weighted by its
+    /// inverse); 1 keeps all.
+    pub zero_sampling: f64,
     /// IRLS stops when no coefficient moves more than this.
     pub tolerance: f64,
     pub max_iterations: usize,
@@ -140,6 +144,7 @@ impl Default for Glm {
             seasonality: true,
             periods: 52,
             ridge: 1e-4,
+            zero_sampling: 0.1,
             tolerance: 1e-9,
             max_iterations: 100,
         }
@@ -221,12 +226,7 @@ pub fn fit_poisson(
                 "IRLS step {iteration} did not lower the objective {obj} (gradient {grad:?})"
             )));
         };
-        let moved = step
-            .iter()
-            .fold(0.0f64, |m, d| m.max((scale * d).abs()));
-        if std::env::var("GLM_DEBUG").is_ok() {
-            eprintln!("it {iteration} obj {obj} -> {} scale {scale} moved {moved} grad0 {}", s.0, grad[0]);
-        }
+        let moved = step.iter().fold(0.0f64, |m, d| m.max((scale * d).abs()));
         beta = trial;
         state = s;
         if moved < tolerance {
@@ -410,7 +410,9 @@ impl Glm {
         let positive = |v: f64| v.is_finite() && v > 0.0;
         let bad = |m: String| Err(ForecastError::BadParameter(m));
         if !positive(horizon) {
-            return bad(format!("horizon {horizon} is not a positive number of days"));
+            return bad(format!(
+                "horizon {horizon} is not a positive number of days"
+            ));
         }
         for &(name, v) in &[
             ("recent_days", self.recent_days),
@@ -425,10 +427,18 @@ impl Glm {
             }
         }
         if let Some(h) = self.half_lives.iter().find(|h| !positive(**h)) {
-            return bad(format!("glm half-life {h} must be a positive number of days"));
+            return bad(format!(
+                "glm half-life {h} must be a positive number of days"
+            ));
         }
         if self.periods == 0 {
             return bad("glm periods must be at least 1".into());
+        }
+        if !(self.zero_sampling > 0.0 && self.zero_sampling <= 1.0) {
+            return bad(format!(
+                "glm zero_sampling {} must be in (0, 1]",
+                self.zero_sampling
+            ));
         }
         if !(self.ridge.is_finite() && self.ridge >= 0.0) {
             return bad(format!("glm ridge {} must be ≥ 0", self.ridge));
@@ -450,117 +460,179 @@ impl Glm {
         horizon: f64,
     ) -> Result<FeatureTable, ForecastError> {
         self.check(horizon)?;
-        if starts.windows(2).any(|w| !(w[0] <= w[1])) || starts.iter().any(|s| !s.is_finite()) {
-            return Err(ForecastError::BadParameter(
-                "glm period starts must be finite and ascending".into(),
-            ));
-        }
+        check_starts(starts)?;
         let names = self.feature_names();
         let q = names.len();
-        let cells = grid.len();
-        let nh = self.half_lives.len();
-        let own: Vec<Option<usize>> = events
-            .iter()
-            .map(|e| grid.index_of_point(e.x, e.y))
-            .collect();
-        let area = grid.grid().cell_area();
-        let mut decay = vec![vec![0.0; cells]; nh];
-        let mut neighbour = vec![0.0; cells];
-        let mut kernel = vec![0.0; cells];
-        let mut recent = vec![0.0f64; cells];
-        let mut near = vec![0.0f64; cells];
-        // The time up to which the decayed states are current.
-        let mut now = f64::NEG_INFINITY;
-        let (mut added, mut recent_out, mut near_out) = (0usize, 0usize, 0usize);
-        let mut around = Vec::new();
-        let halving = |dt: f64, h: f64| (-std::f64::consts::LN_2 * dt / h).exp();
+        let mut state = FeatureState::new(self, events, grid);
         let mut values = Vec::with_capacity(starts.len());
         for &s in starts {
-            // Bring the decayed states to time s.
-            if now.is_finite() {
-                let dt = s - now;
-                for (d, &h) in decay.iter_mut().zip(&self.half_lives) {
-                    let f = halving(dt, h);
-                    d.iter_mut().for_each(|v| *v *= f);
-                }
-                let f = halving(dt, self.neighbour_half_life);
-                neighbour.iter_mut().for_each(|v| *v *= f);
-                let f = halving(dt, self.kernel_half_life);
-                kernel.iter_mut().for_each(|v| *v *= f);
+            state.advance(s);
+            let mut table = vec![0.0; grid.len() * q];
+            for (c, row) in table.chunks_mut(q).enumerate() {
+                state.row(c, s + 0.5 * horizon, row);
             }
-            now = s;
-            while added < events.len() && events[added].t < s {
-                let e = events[added];
-                let age = s - e.t;
-                if let Some(c) = own[added] {
-                    for (d, &h) in decay.iter_mut().zip(&self.half_lives) {
-                        d[c] += halving(age, h);
-                    }
-                    neighbour[c] += halving(age, self.neighbour_half_life);
-                    recent[c] += 1.0;
-                }
-                let kd = halving(age, self.kernel_half_life);
-                cells_within(grid, e.x, e.y, self.kernel_radius, &mut around);
-                for &(c, d2) in &around {
-                    kernel[c as usize] += area * Kernel::Quartic.value(d2, self.kernel_radius) * kd;
-                }
-                cells_within(grid, e.x, e.y, self.near_repeat_radius, &mut around);
-                for &(c, _) in &around {
-                    near[c as usize] += 1.0;
-                }
-                added += 1;
-            }
-            while recent_out < added && events[recent_out].t < s - self.recent_days {
-                if let Some(c) = own[recent_out] {
-                    recent[c] -= 1.0;
-                }
-                recent_out += 1;
-            }
-            while near_out < added && events[near_out].t < s - self.near_repeat_days {
-                let e = events[near_out];
-                cells_within(grid, e.x, e.y, self.near_repeat_radius, &mut around);
-                for &(c, _) in &around {
-                    near[c as usize] -= 1.0;
-                }
-                near_out += 1;
-            }
-            let phase = std::f64::consts::TAU * (s + 0.5 * horizon) / YEAR_DAYS;
-            let mut table = vec![0.0; cells * q];
-            table
-                .par_chunks_mut(q * 1024)
-                .enumerate()
-                .for_each(|(k, rows)| {
-                    for (i, row) in rows.chunks_mut(q).enumerate() {
-                        let c = k * 1024 + i;
-                        for (j, d) in decay.iter().enumerate() {
-                            row[j] = d[c].max(0.0).ln_1p();
-                        }
-                        row[nh] = recent[c].max(0.0).ln_1p();
-                        let (r0, c0) = grid.cell(c);
-                        let mut ring = 0.0;
-                        for dr in -1i64..=1 {
-                            for dc in -1i64..=1 {
-                                let (r, cc) = (i64::from(r0) + dr, i64::from(c0) + dc);
-                                if (dr, dc) == (0, 0) || r < 0 || cc < 0 {
-                                    continue;
-                                }
-                                if let Some(n) = grid.index_of(r as u32, cc as u32) {
-                                    ring += neighbour[n];
-                                }
-                            }
-                        }
-                        row[nh + 1] = ring.max(0.0).ln_1p();
-                        row[nh + 2] = kernel[c].max(0.0).ln_1p();
-                        row[nh + 3] = near[c].max(0.0).ln_1p();
-                        if self.seasonality {
-                            row[nh + 4] = phase.sin();
-                            row[nh + 5] = phase.cos();
-                        }
-                    }
-                });
             values.push(table);
         }
         Ok(FeatureTable { names, values })
+    }
+}
+
+fn check_starts(starts: &[f64]) -> Result<(), ForecastError> {
+    if starts.iter().any(|s| !s.is_finite()) || starts.windows(2).any(|w| w[0] > w[1]) {
+        return Err(ForecastError::BadParameter(
+            "glm period starts must be finite and ascending".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// The running feature state: every feature of every masked cell at the current time,
+/// brought forward one event at a time (see the module notes).
+struct FeatureState<'a> {
+    glm: &'a Glm,
+    events: &'a [Event],
+    grid: &'a MaskedGrid,
+    own: Vec<Option<usize>>,
+    area: f64,
+    decay: Vec<Vec<f64>>,
+    neighbour: Vec<f64>,
+    kernel: Vec<f64>,
+    recent: Vec<f64>,
+    near: Vec<f64>,
+    now: f64,
+    added: usize,
+    recent_out: usize,
+    near_out: usize,
+    around: Vec<(u32, f64)>,
+}
+
+fn halving(dt: f64, h: f64) -> f64 {
+    (-std::f64::consts::LN_2 * dt / h).exp()
+}
+
+impl<'a> FeatureState<'a> {
+    fn new(glm: &'a Glm, events: &'a [Event], grid: &'a MaskedGrid) -> Self {
+        let cells = grid.len();
+        Self {
+            glm,
+            events,
+            grid,
+            own: events
+                .iter()
+                .map(|e| grid.index_of_point(e.x, e.y))
+                .collect(),
+            area: grid.grid().cell_area(),
+            decay: vec![vec![0.0; cells]; glm.half_lives.len()],
+            neighbour: vec![0.0; cells],
+            kernel: vec![0.0; cells],
+            recent: vec![0.0; cells],
+            near: vec![0.0; cells],
+            now: f64::NEG_INFINITY,
+            added: 0,
+            recent_out: 0,
+            near_out: 0,
+            around: Vec::new(),
+        }
+    }
+
+    /// Brings every state to time `s` (not before the current time), taking in the
+    /// events with `t < s`.
+    fn advance(&mut self, s: f64) {
+        let g = self.glm;
+        if self.now.is_finite() {
+            let dt = s - self.now;
+            for (d, &h) in self.decay.iter_mut().zip(&g.half_lives) {
+                let f = halving(dt, h);
+                d.iter_mut().for_each(|v| *v *= f);
+            }
+            let f = halving(dt, g.neighbour_half_life);
+            self.neighbour.iter_mut().for_each(|v| *v *= f);
+            let f = halving(dt, g.kernel_half_life);
+            self.kernel.iter_mut().for_each(|v| *v *= f);
+        }
+        self.now = s;
+        let events = self.events;
+        while self.added < events.len() && events[self.added].t < s {
+            let e = events[self.added];
+            let age = s - e.t;
+            if let Some(c) = self.own[self.added] {
+                for (d, &h) in self.decay.iter_mut().zip(&g.half_lives) {
+                    d[c] += halving(age, h);
+                }
+                self.neighbour[c] += halving(age, g.neighbour_half_life);
+                self.recent[c] += 1.0;
+            }
+            let kd = halving(age, g.kernel_half_life);
+            cells_within(self.grid, e.x, e.y, g.kernel_radius, &mut self.around);
+            for &(c, d2) in &self.around {
+                self.kernel[c as usize] +=
+                    self.area * Kernel::Quartic.value(d2, g.kernel_radius) * kd;
+            }
+            cells_within(self.grid, e.x, e.y, g.near_repeat_radius, &mut self.around);
+            for &(c, _) in &self.around {
+                self.near[c as usize] += 1.0;
+            }
+            self.added += 1;
+        }
+        while self.recent_out < self.added && events[self.recent_out].t < s - g.recent_days {
+            if let Some(c) = self.own[self.recent_out] {
+                self.recent[c] -= 1.0;
+            }
+            self.recent_out += 1;
+        }
+        while self.near_out < self.added && events[self.near_out].t < s - g.near_repeat_days {
+            let e = events[self.near_out];
+            cells_within(self.grid, e.x, e.y, g.near_repeat_radius, &mut self.around);
+            for &(c, _) in &self.around {
+                self.near[c as usize] -= 1.0;
+            }
+            self.near_out += 1;
+        }
+    }
+
+    /// The sum over the queen ring of `c` of the neighbours' decayed counts.
+    fn ring(&self, c: usize) -> f64 {
+        let (r0, c0) = self.grid.cell(c);
+        let mut ring = 0.0;
+        for dr in -1i64..=1 {
+            for dc in -1i64..=1 {
+                let (r, cc) = (i64::from(r0) + dr, i64::from(c0) + dc);
+                if (dr, dc) == (0, 0) || r < 0 || cc < 0 {
+                    continue;
+                }
+                if let Some(n) = self.grid.index_of(r as u32, cc as u32) {
+                    ring += self.neighbour[n];
+                }
+            }
+        }
+        ring
+    }
+
+    /// Whether every feature of cell `c` but the seasonal pair is zero.
+    fn is_zero(&self, c: usize) -> bool {
+        self.decay.iter().all(|d| d[c] <= 0.0)
+            && self.recent[c] <= 0.0
+            && self.kernel[c] <= 0.0
+            && self.near[c] <= 0.0
+            && self.ring(c) <= 0.0
+    }
+
+    /// Cell `c`'s features for the period with midpoint `mid` (after `advance`).
+    fn row(&self, c: usize, mid: f64, row: &mut [f64]) {
+        let nh = self.decay.len();
+        for (j, d) in self.decay.iter().enumerate() {
+            row[j] = d[c].max(0.0).ln_1p();
+        }
+        row[nh] = self.recent[c].max(0.0).ln_1p();
+        let ring = self.ring(c);
+        row[nh + 1] = ring.max(0.0).ln_1p();
+        row[nh + 2] = self.kernel[c].max(0.0).ln_1p();
+        row[nh + 3] = self.near[c].max(0.0).ln_1p();
+        if self.glm.seasonality {
+            let phase = std::f64::consts::TAU * mid / YEAR_DAYS;
+            row[nh + 4] = phase.sin();
+            row[nh + 5] = phase.cos();
+        }
     }
 }
 
@@ -575,12 +647,11 @@ impl Forecaster for Glm {
             return Err(ForecastError::TooFewEvents { needed: 1, got: 0 });
         }
         let k = self.periods;
+        let q = self.feature_names().len();
+        let cells = t.grid.len();
         let starts: Vec<f64> = (0..=k)
             .map(|j| t.origin - (k - j) as f64 * t.horizon)
             .collect();
-        let table = self.features(t.events, t.grid, &starts, t.horizon)?;
-        let q = table.names.len();
-        let cells = t.grid.len();
         // Targets: counts per cell in each training period.
         let mut counts = vec![vec![0.0; cells]; k];
         let first = t.events.partition_point(|e| e.t < starts[0]);
@@ -590,29 +661,49 @@ impl Forecaster for Glm {
                 counts[j][c] += 1.0;
             }
         }
-        // Rows, merging each period's all-zero rows (exact; see the module notes).
         let season = if self.seasonality { 2 } else { 0 };
         let cell_q = q - season;
+        let keep = self.zero_sampling;
+        // Rows (features with a leading 1), targets and weights. Per period: cells
+        // with an event are kept; cells without are kept with probability `keep`
+        // (weight 1/keep, a seeded draw per cell from stream (seed, period)); cells
+        // whose features are all zero are merged into one exact row.
+        let p = q + 1;
         let (mut xs, mut ys, mut ws) = (Vec::new(), Vec::new(), Vec::new());
-        for (j, period) in table.values[..k].iter().enumerate() {
-            let (mut zero_w, mut zero_y) = (0.0, 0.0);
-            let mut zero_row = None;
-            for c in 0..cells {
-                let row = &period[c * q..(c + 1) * q];
-                if row[..cell_q].iter().all(|v| *v == 0.0) {
+        let mut state = FeatureState::new(self, t.events, t.grid);
+        let mut row = vec![0.0; q];
+        for (j, &s) in starts[..k].iter().enumerate() {
+            state.advance(s);
+            let mid = s + 0.5 * t.horizon;
+            let mut rng = rng::stream(t.seed, j as u64);
+            let (mut zero_w, mut zero_wy) = (0.0, 0.0);
+            for (c, &y) in counts[j].iter().enumerate() {
+                let draw = rng::unit(&mut rng);
+                if state.is_zero(c) {
                     zero_w += 1.0;
-                    zero_y += counts[j][c];
-                    zero_row.get_or_insert(row);
-                } else {
-                    xs.extend_from_slice(row);
-                    ys.push(counts[j][c]);
-                    ws.push(1.0);
+                    zero_wy += y;
+                    continue;
                 }
+                let w = if y > 0.0 || keep >= 1.0 {
+                    1.0
+                } else if draw < keep {
+                    1.0 / keep
+                } else {
+                    continue;
+                };
+                state.row(c, mid, &mut row);
+                xs.push(1.0);
+                xs.extend_from_slice(&row);
+                ys.push(y);
+                ws.push(w);
             }
-            if let Some(row) = zero_row {
-                xs.extend_from_slice(row);
+            if zero_w > 0.0 {
+                state.row(0, mid, &mut row);
+                row[..cell_q].iter_mut().for_each(|v| *v = 0.0);
+                xs.push(1.0);
+                xs.extend_from_slice(&row);
                 // Weight n with the mean count: Σ (y_i η − e^η) = n (ȳ η − e^η).
-                ys.push(zero_y / zero_w);
+                ys.push(zero_wy / zero_w);
                 ws.push(zero_w);
             }
         }
@@ -623,49 +714,51 @@ impl Forecaster for Glm {
                 got: t.events.len() - first,
             });
         }
-        // Standardise.
+        // Standardise in place (column 0 is the intercept).
         let wsum: f64 = ws.iter().sum();
         let n = ys.len();
         let mut mean = vec![0.0; q];
-        for (i, w) in ws.iter().enumerate() {
+        let mut sd = vec![0.0; q];
+        for (r, w) in xs.chunks(p).zip(&ws) {
             for j in 0..q {
-                mean[j] += w * xs[i * q + j];
+                mean[j] += w * r[j + 1];
             }
         }
         mean.iter_mut().for_each(|m| *m /= wsum);
-        let mut sd = vec![0.0; q];
-        for (i, w) in ws.iter().enumerate() {
+        for (r, w) in xs.chunks(p).zip(&ws) {
             for j in 0..q {
-                let d = xs[i * q + j] - mean[j];
+                let d = r[j + 1] - mean[j];
                 sd[j] += w * d * d;
             }
         }
-        for s in &mut sd {
-            *s = (*s / wsum).sqrt();
-        }
-        let p = q + 1;
-        let mut design = vec![0.0; n * p];
-        for i in 0..n {
-            design[i * p] = 1.0;
-            for j in 0..q {
-                design[i * p + 1 + j] = if sd[j] > 1e-12 {
-                    (xs[i * q + j] - mean[j]) / sd[j]
-                } else {
-                    0.0
-                };
+        let constant: Vec<bool> = sd
+            .iter_mut()
+            .map(|s| {
+                *s = (*s / wsum).sqrt();
+                *s <= 1e-12
+            })
+            .collect();
+        xs.par_chunks_mut(p * 1024).for_each(|rows| {
+            for r in rows.chunks_mut(p) {
+                for j in 0..q {
+                    r[j + 1] = if constant[j] {
+                        0.0
+                    } else {
+                        (r[j + 1] - mean[j]) / sd[j]
+                    };
+                }
             }
-        }
-        drop(xs);
+        });
         let mut penalty = vec![self.ridge; p];
         penalty[0] = 0.0;
         // A constant column is all zeros after centring: hold it at zero.
         for j in 0..q {
-            if sd[j] <= 1e-12 {
+            if constant[j] {
                 penalty[j + 1] = penalty[j + 1].max(1.0);
             }
         }
         let fit = fit_poisson(
-            &design,
+            &xs,
             p,
             &ys,
             &ws,
@@ -673,37 +766,31 @@ impl Forecaster for Glm {
             self.tolerance,
             self.max_iterations,
         )?;
-        if std::env::var("GLM_DEBUG").is_ok() {
-            let mut smu = 0.0;
-            for i in 0..n {
-                let eta: f64 = (0..p).map(|j| design[i * p + j] * fit.coefficients[j]).sum();
-                smu += ws[i] * eta.exp();
-            }
-            eprintln!("sum mu {smu} sum y {target_events} beta {:?} mean {mean:?} sd {sd:?}", fit.coefficients);
-        }
         // Back to the original scale.
         let mut coef = vec![0.0; q];
         let mut intercept = fit.coefficients[0];
         for j in 0..q {
-            if sd[j] > 1e-12 {
+            if !constant[j] {
                 coef[j] = fit.coefficients[j + 1] / sd[j];
                 intercept -= coef[j] * mean[j];
             }
         }
-        let now = &table.values[k];
+        state.advance(t.origin);
+        let mid = t.origin + 0.5 * t.horizon;
         let scores: Vec<f64> = (0..cells)
             .map(|c| {
-                let row = &now[c * q..(c + 1) * q];
+                state.row(c, mid, &mut row);
                 let eta = intercept + row.iter().zip(&coef).map(|(a, b)| a * b).sum::<f64>();
                 eta.min(700.0).exp()
             })
             .collect();
         let mut parameters = vec![("intercept".to_string(), intercept)];
-        parameters.extend(table.names.iter().cloned().zip(coef.iter().copied()));
+        parameters.extend(self.feature_names().into_iter().zip(coef.iter().copied()));
         parameters.push(("ridge".into(), self.ridge));
         parameters.push(("periods".into(), k as f64));
-        parameters.push(("training_rows".into(), wsum));
-        parameters.push(("distinct_rows".into(), n as f64));
+        parameters.push(("zero_sampling".into(), keep));
+        parameters.push(("training_rows".into(), (cells * k) as f64));
+        parameters.push(("fitted_rows".into(), n as f64));
         parameters.push(("iterations".into(), fit.iterations as f64));
         Ok(Forecast {
             scores,

@@ -37,7 +37,10 @@ fn irls_matches_statsmodels_and_sklearn() {
     let text = data("forecast-glm", "design.csv");
     let (mut x, mut y, mut w) = (Vec::new(), Vec::new(), Vec::new());
     for line in text.lines().skip(1) {
-        let v: Vec<f64> = line.split(',').map(|s| s.parse().expect("number")).collect();
+        let v: Vec<f64> = line
+            .split(',')
+            .map(|s| s.parse().expect("number"))
+            .collect();
         x.extend_from_slice(&[1.0, v[0], v[1], v[2]]);
         y.push(v[3]);
         w.push(v[4]);
@@ -47,8 +50,7 @@ fn irls_matches_statsmodels_and_sklearn() {
         serde_json::from_str(&data("forecast-glm", "reference.json")).expect("json");
     let cases = [("mle", 0.0), ("ridge_0.01", 0.01), ("ridge_0.1", 0.1)];
     for (key, alpha) in cases {
-        let fit = fit_poisson(&x, 4, &y, &w, &[0.0, alpha, alpha, alpha], 1e-12, 100)
-            .expect("fit");
+        let fit = fit_poisson(&x, 4, &y, &w, &[0.0, alpha, alpha, alpha], 1e-12, 100).expect("fit");
         let want: Vec<f64> = reference[key]
             .as_array()
             .expect("array")
@@ -72,7 +74,12 @@ fn irls_recovers_known_coefficients() {
     let mut rng = stream(7, 0);
     let (mut x, mut y) = (Vec::new(), Vec::new());
     for _ in 0..n {
-        let row = [1.0, unit(&mut rng) * 2.0 - 1.0, unit(&mut rng), f64::from(unit(&mut rng) < 0.5)];
+        let row = [
+            1.0,
+            unit(&mut rng) * 2.0 - 1.0,
+            unit(&mut rng),
+            f64::from(unit(&mut rng) < 0.5),
+        ];
         let eta: f64 = row.iter().zip(&beta).map(|(a, b)| a * b).sum();
         y.push(poisson(&mut rng, eta.exp()));
         x.extend_from_slice(&row);
@@ -111,7 +118,12 @@ fn irls_recovers_known_coefficients() {
     for j in 0..4 {
         let se = info[j][4 + j].sqrt();
         let err = fit.coefficients[j] - beta[j];
-        assert!(err.abs() < 4.0 * se, "β{j}: {} vs {} (se {se})", fit.coefficients[j], beta[j]);
+        assert!(
+            err.abs() < 4.0 * se,
+            "β{j}: {} vs {} (se {se})",
+            fit.coefficients[j],
+            beta[j]
+        );
         assert!(se < 0.05);
     }
 
@@ -162,11 +174,31 @@ fn tiny_grid() -> MaskedGrid {
 fn features_by_hand() {
     let grid = tiny_grid();
     let events = [
-        Event { x: 150.0, y: 150.0, t: 0.0 },  // centre cell (1,1), masked index 4
-        Event { x: 160.0, y: 140.0, t: 20.0 }, // centre cell
-        Event { x: 50.0, y: 50.0, t: 25.0 },   // (0,0), index 0
-        Event { x: 250.0, y: 250.0, t: 26.0 }, // (2,2), masked out
-        Event { x: 150.0, y: 150.0, t: 30.0 }, // centre, at the period start: excluded
+        Event {
+            x: 150.0,
+            y: 150.0,
+            t: 0.0,
+        }, // centre cell (1,1), masked index 4
+        Event {
+            x: 160.0,
+            y: 140.0,
+            t: 20.0,
+        }, // centre cell
+        Event {
+            x: 50.0,
+            y: 50.0,
+            t: 25.0,
+        }, // (0,0), index 0
+        Event {
+            x: 250.0,
+            y: 250.0,
+            t: 26.0,
+        }, // (2,2), masked out
+        Event {
+            x: 150.0,
+            y: 150.0,
+            t: 30.0,
+        }, // centre, at the period start: excluded
     ];
     let glm = Glm {
         half_lives: vec![10.0],
@@ -192,7 +224,9 @@ fn features_by_hand() {
         ]
     );
     let q = names.len();
-    let table = glm.features(&events, &grid, &[22.0, 30.0], 7.0).expect("features");
+    let table = glm
+        .features(&events, &grid, &[22.0, 30.0], 7.0)
+        .expect("features");
     let f = |period: usize, cell: usize, j: usize| table.values[period][cell * q + j];
     let close = |a: f64, b: f64| (a - b).abs() < 1e-12;
     let h = |age: f64, hl: f64| 0.5f64.powf(age / hl);
@@ -201,11 +235,17 @@ fn features_by_hand() {
     assert!(close(f(0, 4, 1), 2f64.ln())); // one event in [15, 22)
     assert!(close(f(0, 0, 0), 0.0)); // (0,0)'s event is at 25, after 22
     // Period starting at 30: the event at 30 is not seen.
-    assert!(close(f(1, 4, 0), (1.0 + h(30.0, 10.0) + h(10.0, 10.0)).ln()));
+    assert!(close(
+        f(1, 4, 0),
+        (1.0 + h(30.0, 10.0) + h(10.0, 10.0)).ln()
+    ));
     assert!(close(f(1, 4, 1), 0.0)); // nothing in [23, 30) in the centre
     assert!(close(f(1, 0, 1), 2f64.ln())); // (0,0): the event at 25
     // Neighbours of (0,0), index 0: (0,1), (1,0), (1,1) → only the centre's events.
-    assert!(close(f(1, 0, 2), (1.0 + h(30.0, 20.0) + h(10.0, 20.0)).ln()));
+    assert!(close(
+        f(1, 0, 2),
+        (1.0 + h(30.0, 20.0) + h(10.0, 20.0)).ln()
+    ));
     // Neighbours of the centre: (0,0) has the event at 25; (2,2) is masked out.
     assert!(close(f(1, 4, 2), (1.0 + h(5.0, 20.0)).ln()));
     // Kernel at the centre cell (150, 150): events within 150 m at 0 (d = 0), 20
@@ -280,7 +320,12 @@ fn forecast_recovers_static_rates() {
     let truth: f64 = rate.iter().sum::<f64>() * 7.0;
     assert!((total / truth - 1.0).abs() < 0.1, "{total} vs {truth}");
     // Pearson correlation of log scores with log rates.
-    let (a, b): (Vec<f64>, Vec<f64>) = f.scores.iter().zip(&rate).map(|(s, r)| (s.ln(), r.ln())).unzip();
+    let (a, b): (Vec<f64>, Vec<f64>) = f
+        .scores
+        .iter()
+        .zip(&rate)
+        .map(|(s, r)| (s.ln(), r.ln()))
+        .unzip();
     let m = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
     let (ma, mb) = (m(&a), m(&b));
     let cov: f64 = a.iter().zip(&b).map(|(x, y)| (x - ma) * (y - mb)).sum();
@@ -291,12 +336,24 @@ fn forecast_recovers_static_rates() {
     let names: Vec<&str> = f.parameters.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(names[0], "intercept");
     assert!(names.contains(&"log_decay_365d") && names.contains(&"ridge"));
-    // Deterministic, and nothing depends on the seed.
-    let again = glm.forecast(&Training { seed: 99, ..t }).expect("forecast");
-    assert_eq!(f, again);
+    // Deterministic; the seed only picks the subsample of zero rows, so with all rows
+    // kept nothing depends on it.
+    assert_eq!(f, glm.forecast(&t).expect("forecast"));
+    let all = Glm {
+        zero_sampling: 1.0,
+        ..Glm::default()
+    };
+    assert_eq!(
+        all.forecast(&t).expect("forecast"),
+        all.forecast(&Training { seed: 99, ..t }).expect("forecast")
+    );
     // Errors.
     assert!(matches!(
-        Glm { ridge: -1.0, ..Glm::default() }.forecast(&t),
+        Glm {
+            ridge: -1.0,
+            ..Glm::default()
+        }
+        .forecast(&t),
         Err(ForecastError::BadParameter(_))
     ));
     assert!(matches!(
@@ -330,7 +387,11 @@ fn philadelphia() -> (Vec<Event>, MaskedGrid) {
         .skip(1)
         .map(|l| {
             let v: Vec<f64> = l.split(',').map(|s| s.parse().expect("number")).collect();
-            Event { x: v[0], y: v[1], t: v[2] }
+            Event {
+                x: v[0],
+                y: v[1],
+                t: v[2],
+            }
         })
         .collect();
     (events, grid)
@@ -357,10 +418,44 @@ fn philadelphia_backtest() {
         study_area: grid.area(),
     };
     let glm = Glm::default();
+    // One fit on its own (the first origin, 4 years of events).
+    let lo = events.partition_point(|e| e.t < start - 4.0 * 365.0);
+    let hi = events.partition_point(|e| e.t < start);
+    let t = Training {
+        events: &events[lo..hi],
+        grid: &grid,
+        origin: start,
+        horizon: 7.0,
+        seed: 1,
+    };
+    for g in [
+        Glm::default(),
+        Glm {
+            zero_sampling: 1.0,
+            ..Glm::default()
+        },
+    ] {
+        let t0 = Instant::now();
+        let f = g.forecast(&t).expect("forecast");
+        println!(
+            "one fit, zero_sampling {}: {:.3} s, {} events",
+            g.zero_sampling,
+            t0.elapsed().as_secs_f64(),
+            hi - lo
+        );
+        println!("{:?}", f.parameters);
+    }
     let models: Vec<(Box<dyn Forecaster>, f64)> = vec![
         (Box::new(RecentCounts { window: 365.0 }), 365.0),
         (Box::new(Retrospective::default()), 365.0),
         (Box::new(glm), 4.0 * 365.0),
+        (
+            Box::new(Glm {
+                zero_sampling: 1.0,
+                ..Glm::default()
+            }),
+            4.0 * 365.0,
+        ),
     ];
     for (model, train) in models {
         let t0 = Instant::now();
@@ -380,50 +475,5 @@ fn philadelphia_backtest() {
         if b.name == "glm" {
             println!("{:?}", b.origins[0].parameters);
         }
-    }
-}
-
-#[test]
-#[ignore]
-fn debug_one_origin() {
-    let (events, grid) = philadelphia();
-    let o = 1826.0;
-    let lo = events.partition_point(|e| e.t < o - 4.0 * 365.0);
-    let hi = events.partition_point(|e| e.t < o);
-    let glm = Glm::default();
-    let starts: Vec<f64> = (0..=52).map(|j| o - (52 - j) as f64 * 7.0).collect();
-    let table = glm.features(&events[lo..hi], &grid, &starts, 7.0).expect("f");
-    let q = table.names.len();
-    for (k, name) in table.names.iter().enumerate() {
-        let m = |p: usize| table.values[p].chunks(q).map(|r| r[k]).sum::<f64>() / grid.len() as f64;
-        let mx = |p: usize| table.values[p].chunks(q).map(|r| r[k]).fold(0.0f64, f64::max);
-        println!("{name:>18} mean {:.4} {:.4} {:.4}  max {:.3} {:.3}", m(0), m(51), m(52), mx(0), mx(52));
-    }
-}
-
-#[test]
-#[ignore]
-fn debug_insample() {
-    let (events, grid) = philadelphia();
-    let o = 1826.0;
-    let lo = events.partition_point(|e| e.t < o - 4.0 * 365.0);
-    let hi = events.partition_point(|e| e.t < o);
-    let glm = Glm::default();
-    let t = Training { events: &events[lo..hi], grid: &grid, origin: o, horizon: 7.0, seed: 1 };
-    let f = glm.forecast(&t).expect("f");
-    let coef: Vec<f64> = f.parameters.iter().map(|p| p.1).collect();
-    let starts: Vec<f64> = (0..=52).map(|j| o - (52 - j) as f64 * 7.0).collect();
-    let table = glm.features(&events[lo..hi], &grid, &starts, 7.0).expect("f");
-    let q = table.names.len();
-    for p in [0usize, 25, 51, 52] {
-        let a = events.partition_point(|e| e.t < starts[p]);
-        let b = events.partition_point(|e| e.t < starts[p] + 7.0);
-        let actual = sl_analytics::forecast::cell_counts(&grid, &events[a..b]);
-        let sc: Vec<f64> = table.values[p].chunks(q).map(|r| coef[0] + r.iter().zip(&coef[1..]).map(|(x, y)| x * y).sum::<f64>()).collect();
-        let order = sl_analytics::forecast::metrics::rank(&sc, 1);
-        let top: f64 = order[..119].iter().map(|&i| actual[i as usize]).sum();
-        let tot: f64 = actual.iter().sum();
-        let musum: f64 = sc.iter().map(|e| e.exp()).sum();
-        println!("period {p}: hits {top}/{tot}  sum mu {musum:.1}");
     }
 }
