@@ -670,7 +670,9 @@ impl Forecaster for Glm {
         let mut counts = vec![vec![0.0; cells]; k];
         let first = t.events.partition_point(|e| e.t < starts[0]);
         for e in &t.events[first..] {
-            let j = (((e.t - starts[0]) / t.horizon).floor() as usize).min(k - 1);
+            // The period whose start is the last one at or before t (the same `t < s`
+            // test the features use).
+            let j = starts[..k].partition_point(|s| *s <= e.t) - 1;
             if let Some(c) = t.grid.index_of_point(e.x, e.y) {
                 counts[j][c] += 1.0;
             }
