@@ -269,12 +269,7 @@ fn features_by_hand() {
     assert!(close(f(1, 3, 5), phase.sin()) && close(f(1, 3, 6), phase.cos()));
 }
 
-/// Simulates events on a 40 × 40 grid with a known static rate per cell (a smooth
-/// surface, some cells 20× others) for 3 years: the forecast's total approaches the
-/// true total for the week, its scores rank like the true rates, and the fit is
-/// deterministic.
-#[test]
-fn forecast_recovers_static_rates() {
+fn static_case() -> (MaskedGrid, Vec<f64>, Vec<Event>) {
     let grid = MaskedGrid::all(Grid {
         x0: 0.0,
         y0: 0.0,
@@ -305,6 +300,89 @@ fn forecast_recovers_static_rates() {
         }
     }
     events.sort_by(|a, b| a.t.total_cmp(&b.t));
+    (grid, rate, events)
+}
+
+/// The whole pipeline against a plain fit: with every row kept and no penalty, the
+/// forecaster's coefficients (after merging all-zero rows and standardising) equal the
+/// maximum-likelihood fit of `fit_poisson` on the full, raw cells × periods design built
+/// from `Glm::features` and counted targets, and its scores are that fit's means at the
+/// origin.
+#[test]
+fn forecast_equals_plain_fit_on_full_design() {
+    let (grid, _, events) = static_case();
+    // Ten more columns to the east without events: all-zero rows, merged by the model.
+    let grid = MaskedGrid::all(Grid {
+        cols: 50,
+        ..*grid.grid()
+    });
+    let days = 3.0 * 365.0;
+    let glm = Glm {
+        ridge: 0.0,
+        zero_sampling: 1.0,
+        periods: 20,
+        ..Glm::default()
+    };
+    let t = Training {
+        events: &events,
+        grid: &grid,
+        origin: days,
+        horizon: 7.0,
+        seed: 5,
+    };
+    let f = glm.forecast(&t).expect("forecast");
+    let starts: Vec<f64> = (0..=20).map(|j| days - f64::from(20 - j) * 7.0).collect();
+    let table = glm
+        .features(&events, &grid, &starts, 7.0)
+        .expect("features");
+    let q = table.names.len();
+    let (mut x, mut y) = (Vec::new(), Vec::new());
+    for j in 0..20 {
+        let mut counts = vec![0.0; grid.len()];
+        for e in events
+            .iter()
+            .filter(|e| e.t >= starts[j] && e.t < starts[j + 1])
+        {
+            counts[grid.index_of_point(e.x, e.y).expect("on grid")] += 1.0;
+        }
+        for (c, row) in table.values[j].chunks(q).enumerate() {
+            x.push(1.0);
+            x.extend_from_slice(row);
+            y.push(counts[c]);
+        }
+    }
+    let param = |name: &str| f.parameters.iter().find(|p| p.0 == name).expect(name).1;
+    assert_eq!(param("training_rows"), y.len() as f64);
+    assert!(param("fitted_rows") < param("training_rows") - 100.0);
+    let w = vec![1.0; y.len()];
+    let plain = fit_poisson(&x, q + 1, &y, &w, &vec![0.0; q + 1], 1e-11, 100).expect("fit");
+    for (j, b) in plain.coefficients.iter().enumerate() {
+        let got = f.parameters[j].1;
+        assert!(
+            (got - b).abs() < 1e-6 * b.abs().max(1.0),
+            "{}: {got} vs {b}",
+            f.parameters[j].0
+        );
+    }
+    for (c, row) in table.values[20].chunks(q).enumerate() {
+        let eta = plain.coefficients[0]
+            + row
+                .iter()
+                .zip(&plain.coefficients[1..])
+                .map(|(a, b)| a * b)
+                .sum::<f64>();
+        assert!((f.scores[c] / eta.exp() - 1.0).abs() < 1e-6);
+    }
+}
+
+/// Simulates events on a 40 × 40 grid with a known static rate per cell (a smooth
+/// surface, some cells 20× others) for 3 years: the forecast's total approaches the
+/// true total for the week, its scores rank like the true rates, and the fit is
+/// deterministic.
+#[test]
+fn forecast_recovers_static_rates() {
+    let (grid, rate, events) = static_case();
+    let days = 3.0 * 365.0;
     let t = Training {
         events: &events,
         grid: &grid,
