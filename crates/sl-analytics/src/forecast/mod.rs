@@ -9,6 +9,7 @@
 pub mod backtest;
 pub mod ensemble;
 pub mod etas_grid;
+pub mod glm;
 pub mod hotspot;
 pub mod metrics;
 pub mod naive;

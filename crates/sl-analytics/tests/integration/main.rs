@@ -5,6 +5,7 @@ mod concentration;
 mod emerging;
 mod forecast;
 mod forecast_etas;
+mod forecast_glm;
 mod forecast_hotspot;
 mod forecast_sepp;
 mod gistar;
