@@ -9,7 +9,8 @@ use anyhow::{Context as _, Result, bail};
 use serde_json::{Map, Value, json};
 use sl_engine::Store as _;
 use sl_engine::analysis::forecasting::{
-    DAY, MODEL_NAMES, ModelContext, build_model, forecast_at, run_backtests, shift_share,
+    DAY, MODEL_NAMES, ModelContext, build_model, forecast_at, history_needed, run_backtests,
+    shift_share,
 };
 use sl_engine::analysis::selection::local_midnight;
 use sl_engine::analysis::{Selection, select};
@@ -142,9 +143,17 @@ pub fn run_backtest(a: BacktestArgs) -> Result<ExitCode> {
     let step = f64::from(a.step_days.unwrap_or(a.horizon_days));
     let (train, horizon) = (f64::from(a.train_days), f64::from(a.horizon_days));
     let last_end = start + (a.origins - 1) as f64 * step + horizon;
-    // Read only what the backtest touches: the first training window to the last test period.
+    let history = history_needed(
+        &a.models
+            .iter()
+            .map(|m| build_model(m, ModelContext { train, horizon }))
+            .collect::<Result<Vec<_>, _>>()?,
+        train,
+    );
+    // Read only what the backtest touches: the earliest history any model asks for
+    // (the training window, or longer for the GLM) to the last test period.
     let sel = Selection {
-        from: Some(((start - train) * DAY).floor() as i64),
+        from: Some(((start - history) * DAY).floor() as i64),
         to: Some((last_end * DAY).ceil() as i64),
         ..base
     };
@@ -463,10 +472,13 @@ pub fn run_forecast(a: ForecastArgs) -> Result<ExitCode> {
         }
     };
     let (train, horizon) = (f64::from(a.train_days), f64::from(a.horizon_days));
+    let history = build_model(&a.model, ModelContext { train, horizon })?
+        .history()
+        .map_or(train, |h| h.max(train));
     let set = select(
         &store,
         &Selection {
-            from: Some(((origin - train) * DAY).floor() as i64),
+            from: Some(((origin - history) * DAY).floor() as i64),
             to: Some((origin * DAY).ceil() as i64),
             ..base
         },

@@ -98,7 +98,8 @@ pub fn backtest(
         .into_par_iter()
         .map(|j| {
             let origin = cfg.start + j as f64 * cfg.step;
-            let lo = events.partition_point(|e| e.t < origin - cfg.train);
+            let history = model.history().map_or(cfg.train, |h| h.max(cfg.train));
+            let lo = events.partition_point(|e| e.t < origin - history);
             let hi = events.partition_point(|e| e.t < origin);
             let end = events.partition_point(|e| e.t < origin + cfg.horizon);
             let training = Training {

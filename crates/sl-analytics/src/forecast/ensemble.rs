@@ -85,6 +85,13 @@ impl Forecaster for Ensemble {
         "ensemble".into()
     }
 
+    fn history(&self) -> Option<f64> {
+        self.members
+            .iter()
+            .filter_map(|m| m.history())
+            .reduce(f64::max)
+    }
+
     fn forecast(&self, t: &Training<'_>) -> Result<Forecast, ForecastError> {
         if self.members.is_empty() {
             return Err(ForecastError::BadParameter(

@@ -143,6 +143,9 @@ pub struct Glm {
     /// IRLS stops when no coefficient moves more than this.
     pub tolerance: f64,
     pub max_iterations: usize,
+    /// Days of history the model asks for before each origin (its long half-lives need
+    /// years), whatever the backtest's training window; see [`Forecaster::history`].
+    pub history_days: f64,
 }
 
 impl Default for Glm {
@@ -161,6 +164,7 @@ impl Default for Glm {
             zero_sampling: 0.1,
             tolerance: 1e-9,
             max_iterations: 100,
+            history_days: 4.0 * 365.25,
         }
     }
 }
@@ -653,6 +657,10 @@ impl<'a> FeatureState<'a> {
 impl Forecaster for Glm {
     fn name(&self) -> String {
         "glm".into()
+    }
+
+    fn history(&self) -> Option<f64> {
+        Some(self.history_days)
     }
 
     fn forecast(&self, t: &Training<'_>) -> Result<Forecast, ForecastError> {

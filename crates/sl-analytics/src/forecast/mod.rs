@@ -87,6 +87,12 @@ pub trait Forecaster: Sync {
     /// Fits on `training.events` and scores every cell of `training.grid` for
     /// `[origin, origin + horizon)`.
     fn forecast(&self, training: &Training<'_>) -> Result<Forecast, ForecastError>;
+    /// Days of history the model wants before each origin when it needs more than the
+    /// backtest's training window (the GLM's long half-lives); `None` takes the window.
+    /// The harness gives the model the longer of the two; nothing after the origin.
+    fn history(&self) -> Option<f64> {
+        None
+    }
 }
 
 /// Events per masked cell (events outside the mask are ignored).

@@ -94,7 +94,8 @@ pub fn forecast_at(
 ) -> Result<RankedForecast> {
     let grid = grid_of(units)?;
     let events = forecast_events(set);
-    let lo = events.partition_point(|e| e.t < origin - train);
+    let history = model.history().map_or(train, |h| h.max(train));
+    let lo = events.partition_point(|e| e.t < origin - history);
     let hi = events.partition_point(|e| e.t < origin);
     let training = Training {
         events: &events[lo..hi],
@@ -138,6 +139,7 @@ pub const MODEL_NAMES: &[&str] = &[
     "stkde",
     "etas-grid",
     "sepp",
+    "glm",
     "ensemble",
 ];
 
@@ -145,6 +147,7 @@ pub const MODEL_NAMES: &[&str] = &[
 pub fn build_model(name: &str, ctx: ModelContext) -> Result<Box<dyn Forecaster>> {
     use sl_analytics::forecast::ensemble::Ensemble;
     use sl_analytics::forecast::etas_grid::EtasGrid;
+    use sl_analytics::forecast::glm::Glm;
     use sl_analytics::forecast::hotspot::{Prospective, Retrospective, SpaceTimeKde};
     use sl_analytics::forecast::naive::{HistoricalAverage, RecentCounts};
     use sl_analytics::forecast::sepp::Sepp;
@@ -179,6 +182,9 @@ pub fn build_model(name: &str, ctx: ModelContext) -> Result<Box<dyn Forecaster>>
             span: Some(ctx.train),
             ..Sepp::default()
         }),
+        // Poisson regression on decayed counts, neighbours, kernel, near-repeat and
+        // season features over the 52 periods before the origin, with 4 years of history.
+        "glm" => Box::new(Glm::default()),
         // The models above (but the last-week naive count), weighted by their PAI at 1%
         // over the 8 periods before each origin.
         "ensemble" => Box::new(Ensemble {
@@ -189,11 +195,12 @@ pub fn build_model(name: &str, ctx: ModelContext) -> Result<Box<dyn Forecaster>>
                 "stkde",
                 "etas-grid",
                 "sepp",
+                "glm",
             ]
             .iter()
             .map(|m| build_model(m, ctx))
             .collect::<Result<Vec<_>>>()?,
-            validation_periods: 8,
+            validation_periods: 4,
             coverage: 0.01,
         }),
         other => {
@@ -270,4 +277,12 @@ pub fn shift_share(
     } else {
         f64::from(shift.hours()) / 24.0
     })
+}
+
+/// The longest history any of `models` asks for, or `train` (days): how far back to read.
+pub fn history_needed(models: &[Box<dyn Forecaster>], train: f64) -> f64 {
+    models
+        .iter()
+        .filter_map(|m| m.history())
+        .fold(train, f64::max)
 }
