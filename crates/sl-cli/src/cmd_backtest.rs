@@ -9,8 +9,8 @@ use anyhow::{Context as _, Result, bail};
 use serde_json::{Map, Value, json};
 use sl_engine::Store as _;
 use sl_engine::analysis::forecasting::{
-    DAY, MODEL_NAMES, ModelContext, build_model, forecast_at, history_needed, run_backtests,
-    shift_share,
+    DAY, MODEL_NAMES, ModelContext, aggregate_to_units, build_model, forecast_at, history_needed,
+    run_backtests, shift_share,
 };
 use sl_engine::analysis::selection::local_midnight;
 use sl_engine::analysis::{Selection, select};
@@ -381,6 +381,10 @@ pub struct ForecastArgs {
     /// Flag exactly this many top cells instead of --coverage.
     #[arg(long, value_name = "N")]
     pub top_cells: Option<usize>,
+    /// With --hex or --area-units boundary: the cell size in metres of the grid the
+    /// model runs on before its cells are summed into the units.
+    #[arg(long, value_name = "METRES", default_value_t = 100.0)]
+    pub base_cell_size: f64,
     /// Cell size in feet instead of --cell-size metres.
     #[arg(long, value_name = "FEET", conflicts_with = "cell_size")]
     pub cell_size_ft: Option<f64>,
@@ -491,12 +495,32 @@ pub fn run_forecast(a: ForecastArgs) -> Result<ExitCode> {
         }
         unit_args.cell_size = Some(ft * FOOT_M);
     }
-    let units = units(&store, &set, &unit_args)?;
-    let grid = units
+    // Models score grid cells. For hexagons or the boundary's areas, forecast on a fine
+    // base grid and sum the cells into the units by their centres.
+    let target = units(&store, &set, &unit_args)?;
+    let coarse = target.grid().is_none();
+    let base_units = if coarse {
+        let mut base_args = unit_args.clone();
+        base_args.hex = None;
+        base_args.area_units = None;
+        base_args.cell_size = Some(a.base_cell_size);
+        units(&store, &set, &base_args)?
+    } else {
+        target.clone()
+    };
+    let grid = base_units
         .grid()
-        .context("forecasts score grid cells: pass --cell-size, not --hex or --area-units")?;
+        .context("the base grid could not be built")?;
     let model = build_model(&a.model, ModelContext { train, horizon })?;
-    let mut f = forecast_at(&set, &units, model.as_ref(), origin, train, horizon, a.seed)?;
+    let mut f = forecast_at(
+        &set,
+        &base_units,
+        model.as_ref(),
+        origin,
+        train,
+        horizon,
+        a.seed,
+    )?;
     let shift = match &a.shift {
         Some(text) => {
             let s = crate::cmd_patterns::parse_shift(text)?;
@@ -508,45 +532,70 @@ pub fn run_forecast(a: ForecastArgs) -> Result<ExitCode> {
         }
         None => None,
     };
-    let cell_area = grid.grid().cell_area();
+    let units = &target;
+    let (scores, order) = if coarse {
+        let summed = aggregate_to_units(&base_units, &f.forecast.scores, units)?;
+        let order = sl_engine::sl_analytics::forecast::metrics::rank(&summed, a.seed);
+        (summed, order)
+    } else {
+        (f.forecast.scores.clone(), f.order.clone())
+    };
+    let areas = units.unit_area_m2();
     let flagged = match (a.top_cells, a.area_budget) {
-        (Some(n), _) => n.clamp(1, grid.len()),
+        (Some(n), _) => n.clamp(1, units.len()),
         (None, Some(b)) => {
             let unit_m2 = match a.area_unit.as_str() {
                 "sqmi" => SQ_MILE_M2,
                 "km2" => 1e6,
                 other => bail!("--area-unit `{other}` is not sqmi or km2"),
             };
-            let k = (b * unit_m2 / cell_area).floor();
-            if k.is_nan() || k < 1.0 {
-                bail!("--area-budget {b} {} is smaller than one cell", a.area_unit);
+            // As many of the top units as fit in the budget.
+            let mut used = 0.0;
+            let mut k = 0;
+            for &i in &order {
+                let a_i = areas[i as usize];
+                if !a_i.is_finite() {
+                    bail!(
+                        "--area-budget needs unit areas: use grid cells or --hex, or --top-cells"
+                    );
+                }
+                if used + a_i > b * unit_m2 {
+                    break;
+                }
+                used += a_i;
+                k += 1;
             }
-            (k as usize).min(grid.len())
+            if k == 0 {
+                bail!("--area-budget {b} {} is smaller than one unit", a.area_unit);
+            }
+            k
         }
         (None, None) => {
-            sl_engine::sl_analytics::forecast::metrics::cells_for(a.coverage / 100.0, grid.len())
+            sl_engine::sl_analytics::forecast::metrics::cells_for(a.coverage / 100.0, units.len())
         }
     };
-    let mut rank_of = vec![0usize; grid.len()];
-    for (r, &i) in f.order.iter().enumerate() {
+    let flagged_area: f64 = order.iter().take(flagged).map(|&i| areas[i as usize]).sum();
+    let mut rank_of = vec![0usize; units.len()];
+    for (r, &i) in order.iter().enumerate() {
         rank_of[i as usize] = r + 1;
     }
     let mut table = Table::default();
-    for &i in &f.order {
+    for &i in &order {
         let i = i as usize;
-        let mut m = unit_columns(&units, i);
-        m.insert("score".into(), num(f.forecast.scores[i]));
+        let mut m = unit_columns(units, i);
+        m.insert("score".into(), num(scores[i]));
         m.insert("rank".into(), json!(rank_of[i]));
         m.insert("flagged".into(), json!(rank_of[i] <= flagged));
         table.push(Some(i), m);
     }
-    table.write_files(Some(&units), a.csv.as_deref(), a.geojson.as_deref())?;
+    table.write_files(Some(units), a.csv.as_deref(), a.geojson.as_deref())?;
     let saved_id = if a.save {
         let settings = json!({
             "dataset": set.dataset.name,
             "categories": set.selection.categories,
             "area": a.filters.area,
-            "cell_size_m": grid.grid().cell,
+            "units": units_json(units, &set.dataset.local_crs),
+            "base_cell_size_m": grid.grid().cell,
             "grid_origin": [grid.grid().x0, grid.grid().y0],
             "mask": a.units.mask,
             "model": f.model,
@@ -558,10 +607,11 @@ pub fn run_forecast(a: ForecastArgs) -> Result<ExitCode> {
             "shift": a.shift,
             "expected_counts": f.forecast.expected_counts,
         });
-        let scores: Vec<Value> = (0..grid.len())
+        let scores: Vec<Value> = (0..units.len())
             .map(|i| {
-                let (r, c) = grid.cell(i);
-                json!([r, c, num(f.forecast.scores[i])])
+                let mut row = unit_columns(units, i);
+                row.insert("score".into(), num(scores[i]));
+                Value::Object(row)
             })
             .collect();
         let record = sl_engine::ForecastRecord {
@@ -595,10 +645,11 @@ pub fn run_forecast(a: ForecastArgs) -> Result<ExitCode> {
             "train_days": train,
             "train_events": f.train_events,
             "seed": a.seed,
-            "units": units_json(&units, &set.dataset.local_crs),
+            "units": units_json(units, &set.dataset.local_crs),
+            "base_cell_size_m": coarse.then_some(grid.grid().cell),
             "coverage_pct": a.coverage,
             "flagged_cells": flagged,
-            "flagged_area_km2": flagged as f64 * grid.grid().cell_area() / 1e6,
+            "flagged_area_km2": num(flagged_area / 1e6),
             "seconds": f.seconds,
             "shift": shift.as_ref().map(|(s, share)| json!({
                 "name": s.name, "start_hour": s.start_hour, "end_hour": s.end_hour,
@@ -620,14 +671,19 @@ pub fn run_forecast(a: ForecastArgs) -> Result<ExitCode> {
             );
         }
         println!(
-            "{}: {} forecast for {} days from {} ({} training events): top {} cells ({:.2} km²)",
+            "{}: {} forecast for {} days from {} ({} training events): top {} of {} units{}",
             set.dataset.name,
             f.model,
             a.horizon_days,
             iso_day(f.origin),
             f.train_events,
             flagged,
-            flagged as f64 * grid.grid().cell_area() / 1e6
+            units.len(),
+            if flagged_area.is_finite() {
+                format!(" ({:.2} km²)", flagged_area / 1e6)
+            } else {
+                String::new()
+            }
         );
         for row in table.rows.iter().take(flagged.min(10)) {
             println!(

@@ -748,6 +748,57 @@ fn backtest_contract_report_and_forecast() {
         "--json",
     ]));
     assert_eq!(f["model"], "historical");
+    // Forecasts for hexagons and the boundary's areas: the model runs on a 100 m base
+    // grid whose cells are summed into the units, so the units' expected counts add up
+    // to the base grid's (less the few edge cells whose centre is in no unit).
+    let total = |v: &Value| -> f64 {
+        v["top"]
+            .as_array()
+            .expect("top")
+            .iter()
+            .map(|r| f64_of(r, "score"))
+            .sum()
+    };
+    let grid_f = run_json(&mut cmd(&[
+        "forecast",
+        "--category",
+        BURGLARY,
+        "--model",
+        "historical",
+        "--cell-size",
+        "100",
+        "--at",
+        "2019-12-01",
+        "--coverage",
+        "100",
+        "--json",
+    ]));
+    for units in [&["--area-units", "boundary"][..], &["--hex", "8"][..]] {
+        let mut c = cmd(&[
+            "forecast",
+            "--category",
+            BURGLARY,
+            "--model",
+            "historical",
+            "--at",
+            "2019-12-01",
+            "--coverage",
+            "100",
+            "--json",
+        ]);
+        c.args(units);
+        let v = run_json(&mut c);
+        assert_eq!(v["base_cell_size_m"], 100.0);
+        let (sum, whole) = (total(&v), total(&grid_f));
+        assert!(
+            sum <= whole * (1.0 + 1e-9) && sum >= 0.95 * whole,
+            "{units:?}: {sum} of {whole}"
+        );
+        let top = v["top"].as_array().expect("top");
+        for w in top.windows(2) {
+            assert!(f64_of(&w[0], "score") >= f64_of(&w[1], "score"));
+        }
+    }
     // Saved forecasts keep their settings and parameters; the same settings give the
     // same forecast again.
     let saved_db = dir.path().join("saved.db");

@@ -286,3 +286,32 @@ pub fn history_needed(models: &[Box<dyn Forecaster>], train: f64) -> f64 {
         .filter_map(|m| m.history())
         .fold(train, f64::max)
 }
+
+/// A forecast on a fine grid summed into coarser units (H3 cells or the boundary's
+/// features): each grid cell's score goes to the unit holding the cell's centre.
+/// Returns the score per target unit. Expected counts stay expected counts.
+pub fn aggregate_to_units(grid_units: &Units, scores: &[f64], target: &Units) -> Result<Vec<f64>> {
+    let grid = grid_of(grid_units)?;
+    if matches!(target.kind, super::units::UnitKind::Area(_)) {
+        return Err(EngineError::Invalid(
+            "area codes have no outlines to sum a forecast into: use --area-units boundary or --hex"
+                .into(),
+        ));
+    }
+    let mut centres: Vec<(f64, f64)> = grid
+        .cells()
+        .iter()
+        .map(|&(r, c)| grid.grid().centre(r, c))
+        .collect();
+    let local = centres.clone();
+    sl_ingest::crs::to_wgs84(grid_units.local_crs(), &mut centres)?;
+    let mut out = vec![0.0; target.len()];
+    for ((&(x, y), &(lon, lat)), &v) in local.iter().zip(&centres).zip(scores) {
+        if let Some(u) = target.unit_of_point(x, y, lon, lat)
+            && v.is_finite()
+        {
+            out[u] += v;
+        }
+    }
+    Ok(out)
+}

@@ -413,6 +413,20 @@ impl Units {
         }
     }
 
+    /// The unit holding a point given in local metres and WGS84 degrees; `None` for
+    /// area-code units, which have no geometry to place a point in.
+    pub fn unit_of_point(&self, x: f64, y: f64, lon: f64, lat: f64) -> Option<usize> {
+        match &self.kind {
+            UnitKind::Grid(g) => g.index_of_point(x, y),
+            UnitKind::Hex(_) => {
+                let c = hex::cell_of(lon, lat, self.hex_resolution?)?;
+                self.hex_index.get(&c).copied()
+            }
+            UnitKind::Area(_) => None,
+            UnitKind::Boundary(indexes) => indexes.iter().position(|ix| ix.contains(lon, lat)),
+        }
+    }
+
     /// The H3 resolution, when the units are hexagons.
     pub fn hex_resolution(&self) -> Option<u8> {
         self.hex_resolution.map(u8::from)
@@ -430,6 +444,11 @@ impl Units {
             UnitKind::Hex(cells) => Some(hex::contiguity(cells)),
             UnitKind::Area(_) | UnitKind::Boundary(_) => None,
         }
+    }
+
+    /// The dataset's local metric CRS the units are built in.
+    pub fn local_crs(&self) -> &str {
+        &self.local_crs
     }
 
     /// The masked grid, when the units are grid cells.
