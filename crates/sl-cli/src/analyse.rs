@@ -59,6 +59,14 @@ pub struct UnitArgs {
     /// (the whole rectangle).
     #[arg(long, default_value = "boundary")]
     pub mask: String,
+    /// Rotate the grid counter-clockwise by this many degrees (e.g. to follow a street
+    /// grid).
+    #[arg(long, value_name = "DEGREES", default_value_t = 0.0)]
+    pub grid_rotation: f64,
+    /// Shift the grid's cell boundaries by DX,DY metres (cells are otherwise aligned to
+    /// multiples of the cell size).
+    #[arg(long, value_name = "DX,DY", value_delimiter = ',')]
+    pub grid_offset: Vec<f64>,
 }
 
 /// Where results go. Without --json, a short text summary is printed.
@@ -160,9 +168,18 @@ pub fn unit_spec(u: &UnitArgs) -> Result<UnitSpec> {
     }
     let mask = MaskMode::parse(&u.mask)
         .with_context(|| format!("--mask `{}` is not boundary, events or extent", u.mask))?;
+    let offset = match u.grid_offset.as_slice() {
+        [] => (0.0, 0.0),
+        [dx, dy] => (*dx, *dy),
+        _ => bail!("--grid-offset takes two numbers, DX,DY in metres"),
+    };
     Ok(UnitSpec::Grid {
         cell: u.cell_size.unwrap_or(150.0),
         mask,
+        frame: sl_engine::analysis::GridFrame {
+            rotation_deg: u.grid_rotation,
+            offset,
+        },
     })
 }
 

@@ -215,7 +215,9 @@ pub fn units_json(units: &Units, crs: &str) -> Value {
                     _ => "extent",
                 },
                 "boundary_file": units.boundary_file,
-                "note": "row 0 is the southernmost row and col 0 the westernmost column; cell (row, col) covers [x0 + col·size, x0 + (col+1)·size) × [y0 + row·size, y0 + (row+1)·size)",
+                "rotation_deg": units.frame().rotation_deg,
+                "offset": [units.frame().offset.0, units.frame().offset.1],
+                "note": "in the grid frame (local metres rotated by rotation_deg and shifted by offset; the identity unless set), row 0 is the southernmost row and col 0 the westernmost column; cell (row, col) covers [x0 + col·size, x0 + (col+1)·size) × [y0 + row·size, y0 + (row+1)·size)",
             })
         }
         UnitKind::Hex(cells) => json!({

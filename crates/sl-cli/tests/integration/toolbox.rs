@@ -402,6 +402,59 @@ fn kde_emerging_hexagons_and_areas_run() {
     let patterns = e["parameters"]["patterns"].as_object().expect("patterns");
     let n: u64 = patterns.values().map(|x| x.as_u64().expect("n")).sum();
     assert_eq!(Some(n), e["units"]["cells"].as_u64());
+    // A grid rotated by 30° and offset: every event still lands in exactly one cell,
+    // and the cells' first edge runs at 30° from the local CRS's x axis.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let geo = dir.path().join("rot.geojson");
+    let mut c = cmd(&[
+        "hotspots",
+        "--method",
+        "gistar",
+        "--category",
+        BURGLARY,
+        "--cell-size",
+        "300",
+        "--grid-rotation",
+        "30",
+        "--grid-offset",
+        "40,70",
+        "--permutations",
+        "0",
+        "--json",
+    ]);
+    c.arg("--geojson").arg(&geo);
+    let rot = run_json(&mut c);
+    assert_eq!(rot["units"]["rotation_deg"], 30.0);
+    let counted: f64 = rot["cells"]
+        .as_array()
+        .expect("cells")
+        .iter()
+        .map(|c| f64_of(c, "count"))
+        .sum();
+    let outside = rot["events_outside_units"].as_f64().expect("outside");
+    assert_eq!(counted + outside, rot["events"].as_f64().expect("events"));
+    let map: Value =
+        serde_json::from_str(&std::fs::read_to_string(&geo).expect("geojson")).expect("GeoJSON");
+    let ring = &map["features"][0]["geometry"]["coordinates"][0];
+    let (lon0, lat0) = (
+        ring[0][0].as_f64().expect("x"),
+        ring[0][1].as_f64().expect("y"),
+    );
+    let (lon1, lat1) = (
+        ring[1][0].as_f64().expect("x"),
+        ring[1][1].as_f64().expect("y"),
+    );
+    let dx = (lon1 - lon0) * lat0.to_radians().cos() * 111_320.0;
+    let dy = (lat1 - lat0) * 110_574.0;
+    let angle = dy.atan2(dx).to_degrees();
+    // The rotation is in the local CRS (UTM 15N, central meridian 93° W): on the map it
+    // is 30° less the meridian convergence γ ≈ (λ − λ0)·sin φ (about 1.75° here).
+    let gamma = (lon0 + 93.0) * lat0.to_radians().sin();
+    assert!(
+        (angle - (30.0 - gamma)).abs() < 0.3,
+        "first edge at {angle}°, expected {}°",
+        30.0 - gamma
+    );
     let h = run_json(&mut cmd(&[
         "hotspots",
         "--method",

@@ -15,15 +15,19 @@ use crate::{EngineError, Result};
 /// Seconds per day: forecasters work in days.
 pub const DAY: f64 = 86_400.0;
 
-/// The located events of a set as forecasting points (time = start of the occurrence
-/// window, in days since 1970-01-01 UTC), sorted by time.
-pub fn forecast_events(set: &EventSet) -> Vec<Event> {
+/// The located events of a set as forecasting points in the grid's frame (time =
+/// start of the occurrence window, in days since 1970-01-01 UTC), sorted by time.
+pub fn forecast_events(set: &EventSet, units: &Units) -> Vec<Event> {
+    let frame = units.frame();
     let mut events: Vec<Event> = set
         .located()
-        .map(|e| Event {
-            x: e.x,
-            y: e.y,
-            t: e.from as f64 / DAY,
+        .map(|e| {
+            let (x, y) = frame.to_frame(e.x, e.y);
+            Event {
+                x,
+                y,
+                t: e.from as f64 / DAY,
+            }
         })
         .collect();
     events.sort_by(|a, b| a.t.total_cmp(&b.t));
@@ -55,7 +59,7 @@ pub fn run_backtests(
     cfg: &BacktestConfig,
 ) -> Result<Vec<TimedBacktest>> {
     let grid = grid_of(units)?;
-    let events = forecast_events(set);
+    let events = forecast_events(set, units);
     Ok(models
         .iter()
         .map(|m| {
@@ -93,7 +97,7 @@ pub fn forecast_at(
     seed: u64,
 ) -> Result<RankedForecast> {
     let grid = grid_of(units)?;
-    let events = forecast_events(set);
+    let events = forecast_events(set, units);
     let history = model.history().map_or(train, |h| h.max(train));
     let lo = events.partition_point(|e| e.t < origin - history);
     let hi = events.partition_point(|e| e.t < origin);
@@ -298,10 +302,14 @@ pub fn aggregate_to_units(grid_units: &Units, scores: &[f64], target: &Units) ->
                 .into(),
         ));
     }
+    let frame = grid_units.frame();
     let mut centres: Vec<(f64, f64)> = grid
         .cells()
         .iter()
-        .map(|&(r, c)| grid.grid().centre(r, c))
+        .map(|&(r, c)| {
+            let (u, v) = grid.grid().centre(r, c);
+            frame.from_frame(u, v)
+        })
         .collect();
     let local = centres.clone();
     sl_ingest::crs::to_wgs84(grid_units.local_crs(), &mut centres)?;

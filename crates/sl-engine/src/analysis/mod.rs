@@ -8,4 +8,4 @@ pub mod toolbox;
 pub mod units;
 
 pub use selection::{AnalysisEvent, AreaFilter, AreaLevel, EventSet, Selection, select};
-pub use units::{MaskMode, UnitKind, UnitSpec, Units, build_units};
+pub use units::{GridFrame, MaskMode, UnitKind, UnitSpec, Units, build_units};

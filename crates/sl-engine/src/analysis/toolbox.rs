@@ -119,7 +119,8 @@ pub fn kde(
         invalid("kernel density needs grid units: pass --cell-size, not --hex or --area-units")
     })?;
     let located: Vec<&AnalysisEvent> = set.located().collect();
-    let points: Vec<(f64, f64)> = located.iter().map(|e| (e.x, e.y)).collect();
+    let frame = units.frame();
+    let points: Vec<(f64, f64)> = located.iter().map(|e| frame.to_frame(e.x, e.y)).collect();
     let weights: Option<Vec<f64>> =
         (weighting == Weighting::Harm).then(|| located.iter().map(|e| e.harm).collect());
     let density = kde_grid(&points, weights.as_deref(), grid, cfg).map_err(invalid)?;

@@ -43,11 +43,52 @@ impl MaskMode {
     }
 }
 
+/// How a grid sits in the local CRS: rotated counter-clockwise by `rotation_deg` about
+/// the CRS origin, then its cell boundaries shifted by `offset` metres, so cells need
+/// not follow the CRS axes (e.g. a street grid at 29°) nor multiples of the cell size.
+/// Rotation and translation keep distances, so every model works unchanged in the
+/// grid's frame.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct GridFrame {
+    pub rotation_deg: f64,
+    pub offset: (f64, f64),
+}
+
+impl GridFrame {
+    /// True for the plain axis-aligned grid.
+    pub fn is_identity(&self) -> bool {
+        self.rotation_deg == 0.0 && self.offset == (0.0, 0.0)
+    }
+
+    /// Local metres → grid frame.
+    pub fn to_frame(&self, x: f64, y: f64) -> (f64, f64) {
+        if self.is_identity() {
+            return (x, y);
+        }
+        let (s, c) = (-self.rotation_deg.to_radians()).sin_cos();
+        (c * x - s * y - self.offset.0, s * x + c * y - self.offset.1)
+    }
+
+    /// Grid frame → local metres.
+    pub fn from_frame(&self, u: f64, v: f64) -> (f64, f64) {
+        if self.is_identity() {
+            return (u, v);
+        }
+        let (u, v) = (u + self.offset.0, v + self.offset.1);
+        let (s, c) = self.rotation_deg.to_radians().sin_cos();
+        (c * u - s * v, s * u + c * v)
+    }
+}
+
 /// How to cut space into units.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum UnitSpec {
-    /// Square cells of `cell` metres, masked.
-    Grid { cell: f64, mask: MaskMode },
+    /// Square cells of `cell` metres, masked, in a possibly rotated and offset frame.
+    Grid {
+        cell: f64,
+        mask: MaskMode,
+        frame: GridFrame,
+    },
     /// H3 hexagons at a resolution (0–15); the units are the cells whose centre is
     /// inside the boundary, plus every cell holding an event of the dataset.
     Hex { resolution: u8 },
@@ -81,6 +122,8 @@ pub struct Units {
     /// Area inside the stored jurisdiction boundary, square metres (NIJ's study area).
     pub boundary_area_m2: Option<f64>,
     local_crs: String,
+    /// The grid's frame (identity for other units).
+    frame: GridFrame,
     hex_resolution: Option<h3o::Resolution>,
     hex_index: HashMap<u64, usize>,
     area_index: HashMap<String, usize>,
@@ -198,15 +241,27 @@ pub fn build_units<S: Store>(store: &S, set: &EventSet, spec: UnitSpec) -> Resul
         boundary_file: boundary.as_ref().map(|b| b.file.clone()),
         boundary_area_m2: boundary.as_ref().map(|b| b.area_m2),
         local_crs: set.dataset.local_crs.clone(),
+        frame: GridFrame::default(),
         hex_resolution: None,
         hex_index: HashMap::new(),
         area_index: HashMap::new(),
         area_rings: HashMap::new(),
     };
     match spec {
-        UnitSpec::Grid { cell, mask } => {
+        UnitSpec::Grid { cell, mask, frame } => {
+            if !(frame.rotation_deg.is_finite()
+                && frame.offset.0.is_finite()
+                && frame.offset.1.is_finite())
+            {
+                return Err(EngineError::Invalid(
+                    "--grid-rotation and --grid-offset must be finite numbers".into(),
+                ));
+            }
+            units.frame = frame;
             let mut points = Vec::new();
-            store.scan_points(set.dataset.id, &mut |x, y, _, _| points.push((x, y)))?;
+            store.scan_points(set.dataset.id, &mut |x, y, _, _| {
+                points.push(frame.to_frame(x, y));
+            })?;
             let mut ext = [
                 f64::INFINITY,
                 f64::INFINITY,
@@ -217,13 +272,17 @@ pub fn build_units<S: Store>(store: &S, set: &EventSet, spec: UnitSpec) -> Resul
                 ext = [ext[0].min(x), ext[1].min(y), ext[2].max(x), ext[3].max(y)];
             }
             if let Some(b) = &boundary {
+                // The boundary's box, its corners taken into the grid's frame.
                 let bb = b.local_bbox;
-                ext = [
-                    ext[0].min(bb[0]),
-                    ext[1].min(bb[1]),
-                    ext[2].max(bb[2]),
-                    ext[3].max(bb[3]),
-                ];
+                for (x, y) in [
+                    (bb[0], bb[1]),
+                    (bb[2], bb[1]),
+                    (bb[0], bb[3]),
+                    (bb[2], bb[3]),
+                ] {
+                    let (u, v) = frame.to_frame(x, y);
+                    ext = [ext[0].min(u), ext[1].min(v), ext[2].max(u), ext[3].max(v)];
+                }
             }
             let grid =
                 Grid::covering(ext, cell).map_err(|e| EngineError::Invalid(e.to_string()))?;
@@ -248,8 +307,9 @@ pub fn build_units<S: Store>(store: &S, set: &EventSet, spec: UnitSpec) -> Resul
                             let y0 = grid.y0 + f64::from(r) * grid.cell;
                             [0.0, 0.5, 1.0].iter().any(|fx| {
                                 [0.0, 0.5, 1.0].iter().any(|fy| {
-                                    b.local_index
-                                        .contains(x0 + fx * grid.cell, y0 + fy * grid.cell)
+                                    let (x, y) =
+                                        frame.from_frame(x0 + fx * grid.cell, y0 + fy * grid.cell);
+                                    b.local_index.contains(x, y)
                                 })
                             })
                         })
@@ -395,7 +455,13 @@ impl Units {
     /// The unit holding an event, if any.
     pub fn unit_of(&self, set: &EventSet, e: &AnalysisEvent) -> Option<usize> {
         match &self.kind {
-            UnitKind::Grid(g) => e.has_point().then(|| g.index_of_point(e.x, e.y)).flatten(),
+            UnitKind::Grid(g) => e
+                .has_point()
+                .then(|| {
+                    let (u, v) = self.frame.to_frame(e.x, e.y);
+                    g.index_of_point(u, v)
+                })
+                .flatten(),
             UnitKind::Hex(_) => {
                 let c = hex::cell_of(e.lon, e.lat, self.hex_resolution?)?;
                 self.hex_index.get(&c).copied()
@@ -417,7 +483,10 @@ impl Units {
     /// area-code units, which have no geometry to place a point in.
     pub fn unit_of_point(&self, x: f64, y: f64, lon: f64, lat: f64) -> Option<usize> {
         match &self.kind {
-            UnitKind::Grid(g) => g.index_of_point(x, y),
+            UnitKind::Grid(g) => {
+                let (u, v) = self.frame.to_frame(x, y);
+                g.index_of_point(u, v)
+            }
             UnitKind::Hex(_) => {
                 let c = hex::cell_of(lon, lat, self.hex_resolution?)?;
                 self.hex_index.get(&c).copied()
@@ -446,6 +515,11 @@ impl Units {
         }
     }
 
+    /// The grid's frame (identity for hexagons and areas).
+    pub fn frame(&self) -> GridFrame {
+        self.frame
+    }
+
     /// The dataset's local metric CRS the units are built in.
     pub fn local_crs(&self) -> &str {
         &self.local_crs
@@ -465,7 +539,10 @@ impl Units {
             UnitKind::Grid(g) => g
                 .cells()
                 .iter()
-                .map(|&(r, c)| g.grid().centre(r, c))
+                .map(|&(r, c)| {
+                    let (u, v) = g.grid().centre(r, c);
+                    self.frame.from_frame(u, v)
+                })
                 .collect(),
             UnitKind::Hex(cells) => {
                 let proj = Reprojector::new("EPSG:4326", &self.local_crs)?;
@@ -488,7 +565,12 @@ impl Units {
             UnitKind::Grid(g) => {
                 let mut out = Vec::with_capacity(g.len());
                 for &(r, c) in g.cells() {
-                    let mut ring = g.grid().ring(r, c).to_vec();
+                    let mut ring: Vec<(f64, f64)> = g
+                        .grid()
+                        .ring(r, c)
+                        .iter()
+                        .map(|&(u, v)| self.frame.from_frame(u, v))
+                        .collect();
                     sl_ingest::crs::to_wgs84(&self.local_crs, &mut ring)?;
                     out.push(vec![ring]);
                 }
@@ -564,5 +646,28 @@ mod tests {
             square(4.5, 4.5, 1.0),
         ];
         assert!((even_odd_area(&rings) - 97.0).abs() < 1e-12);
+    }
+}
+
+#[cfg(test)]
+mod frame_tests {
+    use super::GridFrame;
+
+    /// A 90° frame takes the local x axis to the frame's −y axis; the offset moves the
+    /// cell boundaries; from_frame undoes to_frame.
+    #[test]
+    fn grid_frame_rotates_shifts_and_inverts() {
+        let f = GridFrame {
+            rotation_deg: 90.0,
+            offset: (10.0, 20.0),
+        };
+        let (u, v) = f.to_frame(1.0, 0.0);
+        assert!((u - (0.0 - 10.0)).abs() < 1e-12 && (v - (-1.0 - 20.0)).abs() < 1e-12);
+        for &(x, y) in &[(0.0, 0.0), (123.4, -56.7), (1e5, 2e5)] {
+            let (u, v) = f.to_frame(x, y);
+            let (x2, y2) = f.from_frame(u, v);
+            assert!((x - x2).abs() < 1e-6 && (y - y2).abs() < 1e-6);
+        }
+        assert_eq!(GridFrame::default().to_frame(3.0, 4.0), (3.0, 4.0));
     }
 }
