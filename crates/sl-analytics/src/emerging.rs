@@ -554,7 +554,7 @@ pub fn emerging_hot_spots(
 
     let alpha = 1.0 - cfg.confidence;
     let p_threshold = match cfg.correction {
-        Correction::Fdr => bh_cutoff(&p_analysed, alpha),
+        Correction::Fdr => crate::fdr::cutoff(&p_analysed, alpha),
         Correction::None => alpha,
     };
     let class_of = |z: f64, p: f64| {
@@ -650,22 +650,6 @@ fn gi_star_space_time(y: &[f64], na: usize, nbs: &[Vec<u32>], k: usize) -> Vec<f
         }
     });
     z
-}
-
-/// The Benjamini–Hochberg cut-off at level `q`: the largest `p_(k)` (sorted ascending,
-/// NaNs ignored, `m` the number of finite p-values) with `p_(k) ≤ k·q/m`; 0 when none.
-/// A test is significant when `p ≤` the cut-off.
-fn bh_cutoff(p: &[f64], q: f64) -> f64 {
-    let mut sorted: Vec<f64> = p.iter().copied().filter(|v| !v.is_nan()).collect();
-    sorted.sort_by(f64::total_cmp);
-    let m = sorted.len() as f64;
-    let mut cut = 0.0;
-    for (k, &pk) in sorted.iter().enumerate() {
-        if pk <= (k + 1) as f64 * q / m {
-            cut = pk;
-        }
-    }
-    cut
 }
 
 /// Classifies one location from its per-step hot/cold classes (in time order) and the

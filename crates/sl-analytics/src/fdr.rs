@@ -34,3 +34,20 @@ pub fn benjamini_hochberg(p: &[f64]) -> Vec<f64> {
     }
     out
 }
+
+/// The Benjamini–Hochberg cut-off at level `q`: the largest `p_(k)` (sorted ascending,
+/// NaNs ignored, `m` the number of finite p-values) with `p_(k) ≤ k·q/m`; 0 when none.
+/// A test is a discovery when `p ≤` the cut-off — the same tests whose
+/// [`benjamini_hochberg`] adjusted value is at most `q`, decided on the raw p-values.
+pub fn cutoff(p: &[f64], q: f64) -> f64 {
+    let mut sorted: Vec<f64> = p.iter().copied().filter(|v| !v.is_nan()).collect();
+    sorted.sort_by(f64::total_cmp);
+    let m = sorted.len() as f64;
+    let mut cut = 0.0;
+    for (k, &pk) in sorted.iter().enumerate() {
+        if pk <= (k + 1) as f64 * q / m {
+            cut = pk;
+        }
+    }
+    cut
+}
