@@ -126,28 +126,7 @@ impl Table {
 /// other rings is a hole of the ring that immediately contains it (even-odd rule, as
 /// the boundary index uses); every other ring is an outer ring.
 fn polygons(rings: &[Vec<(f64, f64)>]) -> Vec<Vec<&Vec<(f64, f64)>>> {
-    let inside = |p: (f64, f64), ring: &[(f64, f64)]| {
-        let mut c = false;
-        for w in ring.windows(2) {
-            let ((x1, y1), (x2, y2)) = (w[0], w[1]);
-            if (y1 > p.1) != (y2 > p.1) && p.0 < x1 + (p.1 - y1) / (y2 - y1) * (x2 - x1) {
-                c = !c;
-            }
-        }
-        c
-    };
-    let containers: Vec<Vec<usize>> = rings
-        .iter()
-        .enumerate()
-        .map(|(i, r)| {
-            let Some(&p) = r.first() else {
-                return Vec::new();
-            };
-            (0..rings.len())
-                .filter(|&j| j != i && inside(p, &rings[j]))
-                .collect()
-        })
-        .collect();
+    let containers = sl_engine::ring_containers(rings);
     let depth: Vec<usize> = containers.iter().map(Vec::len).collect();
     let mut out: Vec<Vec<&Vec<(f64, f64)>>> = Vec::new();
     let mut slot = vec![usize::MAX; rings.len()];

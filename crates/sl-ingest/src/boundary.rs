@@ -261,6 +261,36 @@ fn read_shp_bytes(bytes: Vec<u8>) -> Result<Vec<BoundaryFeature>, String> {
     Ok(out)
 }
 
+/// For each ring, the indices of the other rings that contain its first vertex (a
+/// ray-casting test per ring; rings closed, first vertex repeated last). Under the
+/// even-odd rule a ring inside an odd number of others is a hole, and its immediate
+/// container is the containing ring one level shallower. Used to compute areas and to
+/// write rings back as polygons with holes.
+pub fn ring_containers(rings: &[Vec<(f64, f64)>]) -> Vec<Vec<usize>> {
+    let inside = |p: (f64, f64), ring: &[(f64, f64)]| {
+        let mut c = false;
+        for w in ring.windows(2) {
+            let ((x1, y1), (x2, y2)) = (w[0], w[1]);
+            if (y1 > p.1) != (y2 > p.1) && p.0 < x1 + (p.1 - y1) / (y2 - y1) * (x2 - x1) {
+                c = !c;
+            }
+        }
+        c
+    };
+    rings
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let Some(&p) = r.first() else {
+                return Vec::new();
+            };
+            (0..rings.len())
+                .filter(|&j| j != i && inside(p, &rings[j]))
+                .collect()
+        })
+        .collect()
+}
+
 /// Banded edge index for even-odd point-in-polygon tests.
 #[derive(Debug, Clone)]
 pub struct PolygonIndex {

@@ -153,25 +153,12 @@ fn even_odd_area(rings: &[Vec<(f64, f64)>]) -> f64 {
             .abs()
             / 2.0
     };
-    let inside = |p: (f64, f64), ring: &[(f64, f64)]| {
-        let mut c = false;
-        for w in ring.windows(2) {
-            let ((x1, y1), (x2, y2)) = (w[0], w[1]);
-            if (y1 > p.1) != (y2 > p.1) && p.0 < x1 + (p.1 - y1) / (y2 - y1) * (x2 - x1) {
-                c = !c;
-            }
-        }
-        c
-    };
+    let containers = sl_ingest::boundary::ring_containers(rings);
     rings
         .iter()
-        .enumerate()
-        .map(|(i, r)| {
-            let Some(&p) = r.first() else { return 0.0 };
-            let depth = (0..rings.len())
-                .filter(|&j| j != i && inside(p, &rings[j]))
-                .count();
-            if depth.is_multiple_of(2) {
+        .zip(&containers)
+        .map(|(r, within)| {
+            if within.len().is_multiple_of(2) {
                 shoelace(r)
             } else {
                 -shoelace(r)
