@@ -442,27 +442,13 @@ impl Units {
     /// The unit holding an event, if any.
     pub fn unit_of(&self, set: &EventSet, e: &AnalysisEvent) -> Option<usize> {
         match &self.kind {
-            UnitKind::Grid(g) => e
-                .has_point()
-                .then(|| {
-                    let (u, v) = self.frame.to_frame(e.x, e.y);
-                    g.index_of_point(u, v)
-                })
-                .flatten(),
-            UnitKind::Hex(_) => {
-                let c = hex::cell_of(e.lon, e.lat, self.hex_resolution?)?;
-                self.hex_index.get(&c).copied()
-            }
             UnitKind::Area(level) => {
                 let code = set.area_code(e, *level)?;
                 self.area_index.get(code).copied()
             }
-            UnitKind::Boundary(indexes) => {
-                if !(e.lon.is_finite() && e.lat.is_finite()) {
-                    return None;
-                }
-                indexes.iter().position(|ix| ix.contains(e.lon, e.lat))
-            }
+            // Events without a point have NaN coordinates, which no cell, hexagon or
+            // polygon holds.
+            _ => self.unit_of_point(e.x, e.y, e.lon, e.lat),
         }
     }
 
