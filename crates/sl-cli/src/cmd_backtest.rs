@@ -78,6 +78,23 @@ const SQ_MILE_M2: f64 = 2_589_988.110_336;
 /// Metres in an international foot.
 const FOOT_M: f64 = 0.3048;
 
+/// Square metres in one unit of `--area-unit`.
+fn area_unit_m2(unit: &str) -> Result<f64> {
+    match unit {
+        "sqmi" => Ok(SQ_MILE_M2),
+        "km2" => Ok(1e6),
+        other => bail!("--area-unit `{other}` is not sqmi or km2"),
+    }
+}
+
+/// A `--cell-size-ft` value in metres.
+fn feet_to_metres(ft: f64) -> Result<f64> {
+    if !(ft.is_finite() && ft > 0.0) {
+        bail!("--cell-size-ft must be a positive number of feet");
+    }
+    Ok(ft * FOOT_M)
+}
+
 fn params_json(p: &[(String, f64)]) -> Value {
     Value::Object(p.iter().map(|(k, v)| (k.clone(), num(*v))).collect())
 }
@@ -97,11 +114,7 @@ pub fn run_backtest(a: BacktestArgs) -> Result<ExitCode> {
     if a.coverage.iter().any(|c| !(*c > 0.0 && *c <= 100.0)) {
         bail!("--coverage values are percentages of the area, each in (0, 100]");
     }
-    let unit_m2 = match a.area_unit.as_str() {
-        "sqmi" => SQ_MILE_M2,
-        "km2" => 1e6,
-        other => bail!("--area-unit `{other}` is not sqmi or km2"),
-    };
+    let unit_m2 = area_unit_m2(&a.area_unit)?;
     let mut budgets = a.area_budget.clone();
     if a.nij {
         if budgets.is_empty() {
@@ -121,13 +134,10 @@ pub fn run_backtest(a: BacktestArgs) -> Result<ExitCode> {
         bail!("--area-budget values must be positive areas");
     }
     let mut unit_args = a.units.clone();
-    if let Some(ft) = a.cell_size_ft.or(a.nij.then_some(600.0)) {
-        if !(ft.is_finite() && ft > 0.0) {
-            bail!("--cell-size-ft must be a positive number of feet");
-        }
-        if a.units.cell_size.is_none() {
-            unit_args.cell_size = Some(ft * FOOT_M);
-        }
+    if let Some(ft) = a.cell_size_ft.or(a.nij.then_some(600.0))
+        && a.units.cell_size.is_none()
+    {
+        unit_args.cell_size = Some(feet_to_metres(ft)?);
     }
     if a.origins == 0 || a.horizon_days == 0 || a.train_days == 0 {
         bail!("--origins, --horizon-days and --train-days must be positive");
@@ -143,13 +153,12 @@ pub fn run_backtest(a: BacktestArgs) -> Result<ExitCode> {
     let step = f64::from(a.step_days.unwrap_or(a.horizon_days));
     let (train, horizon) = (f64::from(a.train_days), f64::from(a.horizon_days));
     let last_end = start + (a.origins - 1) as f64 * step + horizon;
-    let history = history_needed(
-        &a.models
-            .iter()
-            .map(|m| build_model(m, ModelContext { train, horizon }))
-            .collect::<Result<Vec<_>, _>>()?,
-        train,
-    );
+    let models = a
+        .models
+        .iter()
+        .map(|m| build_model(m, ModelContext { train, horizon }))
+        .collect::<Result<Vec<_>, _>>()?;
+    let history = history_needed(&models, train);
     // Read only what the backtest touches: the earliest history any model asks for
     // (the training window, or longer for the GLM) to the last test period.
     let sel = Selection {
@@ -192,12 +201,6 @@ pub fn run_backtest(a: BacktestArgs) -> Result<ExitCode> {
             })
             .collect::<Result<_>>()?
     };
-    let ctx = ModelContext { train, horizon };
-    let models = a
-        .models
-        .iter()
-        .map(|m| build_model(m, ctx))
-        .collect::<Result<Vec<_>, _>>()?;
     let cfg = BacktestConfig {
         start,
         origins: a.origins,
@@ -445,14 +448,6 @@ pub fn run_forecast(a: ForecastArgs) -> Result<ExitCode> {
         println!("{}", serde_json::to_string_pretty(&saved)?);
         return Ok(ExitCode::SUCCESS);
     }
-    let all = select(
-        &store,
-        &Selection {
-            from: None,
-            to: None,
-            ..base.clone()
-        },
-    )?;
     let origin = match &a.at {
         Some(d) => {
             let date: jiff::civil::Date = d
@@ -461,6 +456,15 @@ pub fn run_forecast(a: ForecastArgs) -> Result<ExitCode> {
             local_midnight(&info.time_zone, date)? as f64 / DAY
         }
         None => {
+            // Only here is the whole history read: to find the last event.
+            let all = select(
+                &store,
+                &Selection {
+                    from: None,
+                    to: None,
+                    ..base.clone()
+                },
+            )?;
             let last = all
                 .events
                 .iter()
@@ -476,9 +480,8 @@ pub fn run_forecast(a: ForecastArgs) -> Result<ExitCode> {
         }
     };
     let (train, horizon) = (f64::from(a.train_days), f64::from(a.horizon_days));
-    let history = build_model(&a.model, ModelContext { train, horizon })?
-        .history()
-        .map_or(train, |h| h.max(train));
+    let model = build_model(&a.model, ModelContext { train, horizon })?;
+    let history = model.history().map_or(train, |h| h.max(train));
     let set = select(
         &store,
         &Selection {
@@ -490,10 +493,7 @@ pub fn run_forecast(a: ForecastArgs) -> Result<ExitCode> {
     warn_if_empty(&set);
     let mut unit_args = a.units.clone();
     if let Some(ft) = a.cell_size_ft {
-        if !(ft.is_finite() && ft > 0.0) {
-            bail!("--cell-size-ft must be a positive number of feet");
-        }
-        unit_args.cell_size = Some(ft * FOOT_M);
+        unit_args.cell_size = Some(feet_to_metres(ft)?);
     }
     // Models score grid cells. For hexagons or the boundary's areas, forecast on a fine
     // base grid and sum the cells into the units by their centres.
@@ -511,7 +511,6 @@ pub fn run_forecast(a: ForecastArgs) -> Result<ExitCode> {
     let grid = base_units
         .grid()
         .context("the base grid could not be built")?;
-    let model = build_model(&a.model, ModelContext { train, horizon })?;
     let mut f = forecast_at(
         &set,
         &base_units,
@@ -544,11 +543,7 @@ pub fn run_forecast(a: ForecastArgs) -> Result<ExitCode> {
     let flagged = match (a.top_cells, a.area_budget) {
         (Some(n), _) => n.clamp(1, units.len()),
         (None, Some(b)) => {
-            let unit_m2 = match a.area_unit.as_str() {
-                "sqmi" => SQ_MILE_M2,
-                "km2" => 1e6,
-                other => bail!("--area-unit `{other}` is not sqmi or km2"),
-            };
+            let unit_m2 = area_unit_m2(&a.area_unit)?;
             // As many of the top units as fit in the budget.
             let mut used = 0.0;
             let mut k = 0;

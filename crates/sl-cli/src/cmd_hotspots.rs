@@ -15,7 +15,7 @@ use sl_engine::sl_analytics::kde::{Bandwidth, KdeConfig, Kernel, default_bandwid
 use sl_engine::sl_analytics::weights::{BandWeight, Weights};
 
 use crate::analyse::{Filters, OutputArgs, UnitArgs, load, units, warn_if_empty};
-use crate::tables::{Table, num, unit_columns, units_json};
+use crate::tables::{Table, instant, num, unit_columns, units_json};
 
 #[derive(Debug, clap::Args)]
 pub struct HotspotsArgs {
@@ -320,11 +320,7 @@ fn run_emerging(
         );
         table.push(Some(i), m);
     }
-    let steps: Vec<Value> = e
-        .edges
-        .iter()
-        .map(|&t| jiff::Timestamp::from_second(t).map_or(Value::Null, |t| json!(t.to_string())))
-        .collect();
+    let steps: Vec<Value> = e.edges.iter().map(|&t| instant(t)).collect();
     Ok(Outcome {
         table,
         meta: json!({
@@ -383,16 +379,12 @@ pub fn run(a: HotspotsArgs) -> Result<ExitCode> {
         a.output.geojson.as_deref(),
     )?;
     if a.output.json {
-        let iso = |t: Option<i64>| {
-            t.and_then(|t| jiff::Timestamp::from_second(t).ok())
-                .map(|t| t.to_string())
-        };
         let doc = json!({
             "method": a.method,
             "dataset": set.dataset.name,
             "categories": set.selection.categories,
-            "from": iso(set.selection.from),
-            "to": iso(set.selection.to),
+            "from": set.selection.from.map(instant),
+            "to": set.selection.to.map(instant),
             "events": set.events.len(),
             "events_outside_units": outside,
             "units": units_json(&units, &set.dataset.local_crs),

@@ -13,7 +13,7 @@ use sl_engine::sl_analytics::knox::{
 use sl_engine::sl_analytics::near_repeat::{NearRepeatRole, NearRepeatWindow, classify};
 
 use crate::analyse::{Filters, OutputArgs, load, warn_if_empty};
-use crate::tables::{Table, num};
+use crate::tables::{Table, instant, num};
 
 #[derive(Debug, clap::Args)]
 pub struct NearRepeatArgs {
@@ -230,7 +230,7 @@ pub fn run(a: NearRepeatArgs) -> Result<ExitCode> {
                     "properties": {
                         "role": role,
                         "category": set.categories[e.category as usize],
-                        "from": jiff::Timestamp::from_second(e.from).map(|t| t.to_string()).unwrap_or_default(),
+                        "from": instant(e.from),
                     },
                 });
                 serde_json::to_writer(&mut out, &f)?;
@@ -245,15 +245,11 @@ pub fn run(a: NearRepeatArgs) -> Result<ExitCode> {
         }
     }
     if a.output.json {
-        let iso = |t: Option<i64>| {
-            t.and_then(|t| jiff::Timestamp::from_second(t).ok())
-                .map(|t| t.to_string())
-        };
         let doc = json!({
             "dataset": set.dataset.name,
             "categories": set.selection.categories,
-            "from": iso(set.selection.from),
-            "to": iso(set.selection.to),
+            "from": set.selection.from.map(instant),
+            "to": set.selection.to.map(instant),
             "events": t.events,
             "events_without_point": set.events.len() - located.len(),
             "pairs": t.pairs,

@@ -12,7 +12,7 @@ use sl_engine::sl_analytics::aoristic::{AoristicConfig, Share};
 use sl_engine::sl_analytics::time_patterns::Shift;
 
 use crate::analyse::{Filters, load, warn_if_empty};
-use crate::tables::{Table, num};
+use crate::tables::{Table, instant, num};
 
 #[derive(Debug, clap::Args)]
 pub struct PatternsArgs {
@@ -66,10 +66,6 @@ pub(crate) fn parse_shift(text: &str) -> Result<Shift> {
 
 const WEEKDAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
 
-fn iso(t: i64) -> Value {
-    jiff::Timestamp::from_second(t).map_or(Value::Null, |t| json!(t.to_string()))
-}
-
 fn group_json(g: &GroupPatterns) -> Value {
     let hw = &g.hour_week;
     let months: Vec<Value> = g
@@ -98,7 +94,7 @@ fn group_json(g: &GroupPatterns) -> Value {
         .map(|w| {
             json!({
                 "week": format!("{:04}-W{:02}", w.iso_year, w.iso_week),
-                "start": iso(w.start),
+                "start": instant(w.start),
                 "value": num(w.value),
                 "complete": w.complete,
             })
@@ -296,8 +292,8 @@ pub fn run(a: PatternsArgs) -> Result<ExitCode> {
             "dataset": set.dataset.name,
             "time_zone": set.dataset.time_zone,
             "categories": set.selection.categories,
-            "from": set.selection.from.map(iso),
-            "to": set.selection.to.map(iso),
+            "from": set.selection.from.map(instant),
+            "to": set.selection.to.map(instant),
             "events": set.events.len(),
             "aoristic": {
                 "share": match share { Share::EqualPerUnit => "equal", Share::ProportionalToOverlap => "overlap" },

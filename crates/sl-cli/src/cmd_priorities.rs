@@ -12,7 +12,7 @@ use sl_engine::sl_analytics::concentration::Concentration;
 use sl_engine::sl_analytics::priorities::PlacePriority;
 
 use crate::analyse::{Filters, OutputArgs, UnitArgs, load, units, warn_if_empty};
-use crate::tables::{Table, num, unit_columns, units_json};
+use crate::tables::{Table, instant, num, unit_columns, units_json};
 
 #[derive(Debug, clap::Args)]
 pub struct PrioritiesArgs {
@@ -185,11 +185,6 @@ pub fn run(a: PrioritiesArgs) -> Result<ExitCode> {
         a.output.csv.as_deref(),
         a.output.geojson.as_deref(),
     )?;
-    let iso = |t: i64| {
-        jiff::Timestamp::from_second(t)
-            .map(|t| t.to_string())
-            .unwrap_or_default()
-    };
     if a.output.json {
         let rep = &r.repeats;
         let by_cat: Vec<Value> = rep
@@ -203,10 +198,10 @@ pub fn run(a: PrioritiesArgs) -> Result<ExitCode> {
         let doc = json!({
             "dataset": set.dataset.name,
             "categories": set.selection.categories,
-            "from": iso(r.current.0),
-            "to": iso(r.current.1),
-            "prior_from": iso(r.prior.0),
-            "prior_to": iso(r.prior.1),
+            "from": instant(r.current.0),
+            "to": instant(r.current.1),
+            "prior_from": instant(r.prior.0),
+            "prior_to": instant(r.prior.1),
             "events": set.events.len(),
             "prior_events": prior.events.len(),
             "units": units_json(&units, &set.dataset.local_crs),

@@ -218,6 +218,11 @@ pub fn units_json(units: &Units, crs: &str) -> Value {
     }
 }
 
+/// An instant (UTC seconds) for JSON, as RFC 3339; null if out of range.
+pub fn instant(t: i64) -> Value {
+    jiff::Timestamp::from_second(t).map_or(Value::Null, |t| json!(t.to_string()))
+}
+
 /// A number for JSON: NaN and infinities become null (JSON has no NaN).
 pub fn num(v: f64) -> Value {
     if v.is_finite() { json!(v) } else { Value::Null }

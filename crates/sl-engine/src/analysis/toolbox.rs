@@ -425,7 +425,13 @@ pub fn rank_places(
             });
         }
     }
-    let prior_bounds = prior_period(set)?;
+    // The prior period is the one its events were selected for (see `prior_period`).
+    let (Some(p0), Some(p1)) = (prior.selection.from, prior.selection.to) else {
+        return Err(invalid(
+            "the prior events need a period: select them for prior_period(set)",
+        ));
+    };
+    let prior_bounds = (p0, p1);
     let cfg = PriorityConfig {
         current: (from, to),
         prior: prior_bounds,
