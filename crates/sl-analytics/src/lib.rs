@@ -19,6 +19,7 @@ pub mod knox;
 pub mod mann_kendall;
 pub mod near_repeat;
 pub mod priorities;
+pub mod risk_terrain;
 pub mod rng;
 pub mod time_patterns;
 pub mod weights;

@@ -106,6 +106,7 @@ use rayon::prelude::*;
 use super::{Event, Forecast, ForecastError, Forecaster, Training};
 use crate::grid::MaskedGrid;
 use crate::kde::Kernel;
+use crate::risk_terrain::RiskFactor;
 use crate::rng;
 
 /// Days in a mean Gregorian year (the seasonal period).
@@ -146,6 +147,13 @@ pub struct Glm {
     /// Days of history the model asks for before each origin (its long half-lives need
     /// years), whatever the backtest's training window; see [`Forecaster::history`].
     pub history_days: f64,
+    /// Whether to use the place's own history (every feature but the seasonal pair and
+    /// the risk factors). Off, with risk factors, the model is a risk terrain model:
+    /// counts regressed on the factors alone, as RTMDx's Poisson model.
+    pub history: bool,
+    /// Risk terrain factors (RTM): one binary feature per factor, constant over time,
+    /// reported with its relative risk value `exp(β)`; see [`crate::risk_terrain`].
+    pub risk_factors: Vec<RiskFactor>,
 }
 
 impl Default for Glm {
@@ -165,6 +173,8 @@ impl Default for Glm {
             tolerance: 1e-9,
             max_iterations: 100,
             history_days: 4.0 * 365.25,
+            history: true,
+            risk_factors: Vec::new(),
         }
     }
 }
@@ -408,20 +418,28 @@ fn cells_within(grid: &MaskedGrid, x: f64, y: f64, radius: f64, out: &mut Vec<(u
 impl Glm {
     /// The feature names, in column order (the intercept is not a feature).
     pub fn feature_names(&self) -> Vec<String> {
-        let mut v: Vec<String> = self
-            .half_lives
-            .iter()
-            .map(|h| format!("log_decay_{h}d"))
-            .collect();
-        v.push(format!("log_recent_{}d", self.recent_days));
-        v.push("log_neighbours".into());
-        v.push("log_kernel".into());
-        v.push("log_near_repeat".into());
+        let mut v: Vec<String> = Vec::new();
+        if self.history {
+            v.extend(self.half_lives.iter().map(|h| format!("log_decay_{h}d")));
+            v.push(format!("log_recent_{}d", self.recent_days));
+            v.push("log_neighbours".into());
+            v.push("log_kernel".into());
+            v.push("log_near_repeat".into());
+        }
         if self.seasonality {
             v.push("season_sin".into());
             v.push("season_cos".into());
         }
+        v.extend(self.risk_factors.iter().map(|f| format!("rtm_{}", f.label())));
         v
+    }
+
+    /// Each risk factor's value (0 or 1) at every masked cell.
+    fn risk_values(&self, grid: &MaskedGrid) -> Result<Vec<Vec<f64>>, ForecastError> {
+        self.risk_factors
+            .iter()
+            .map(|f| f.cell_values(grid).map_err(ForecastError::BadParameter))
+            .collect()
     }
 
     fn check(&self, horizon: f64) -> Result<(), ForecastError> {
@@ -481,7 +499,8 @@ impl Glm {
         check_starts(starts)?;
         let names = self.feature_names();
         let q = names.len();
-        let mut state = FeatureState::new(self, events, grid);
+        let risk = self.risk_values(grid)?;
+        let mut state = FeatureState::new(self, events, grid, risk);
         let mut values = Vec::with_capacity(starts.len());
         for &s in starts {
             state.advance(s);
@@ -522,6 +541,8 @@ struct FeatureState<'a> {
     recent_out: usize,
     near_out: usize,
     around: Vec<(u32, f64)>,
+    /// Risk factor values per factor, per masked cell (constant over time).
+    risk: Vec<Vec<f64>>,
 }
 
 fn halving(dt: f64, h: f64) -> f64 {
@@ -529,7 +550,7 @@ fn halving(dt: f64, h: f64) -> f64 {
 }
 
 impl<'a> FeatureState<'a> {
-    fn new(glm: &'a Glm, events: &'a [Event], grid: &'a MaskedGrid) -> Self {
+    fn new(glm: &'a Glm, events: &'a [Event], grid: &'a MaskedGrid, risk: Vec<Vec<f64>>) -> Self {
         let cells = grid.len();
         Self {
             glm,
@@ -550,6 +571,7 @@ impl<'a> FeatureState<'a> {
             recent_out: 0,
             near_out: 0,
             around: Vec::new(),
+            risk,
         }
     }
 
@@ -557,6 +579,11 @@ impl<'a> FeatureState<'a> {
     /// events with `t < s`.
     fn advance(&mut self, s: f64) {
         let g = self.glm;
+        if !g.history {
+            // No history features: nothing to bring forward.
+            self.now = s;
+            return;
+        }
         if self.now.is_finite() {
             let dt = s - self.now;
             for (d, &h) in self.decay.iter_mut().zip(&g.half_lives) {
@@ -628,7 +655,8 @@ impl<'a> FeatureState<'a> {
 
     /// Whether every feature of cell `c` but the seasonal pair is zero.
     fn is_zero(&self, c: usize) -> bool {
-        self.decay.iter().all(|d| d[c] <= 0.0)
+        !self.glm.history
+            || self.decay.iter().all(|d| d[c] <= 0.0)
             && self.recent[c] <= 0.0
             && self.kernel[c] <= 0.0
             && self.near[c] <= 0.0
@@ -637,30 +665,38 @@ impl<'a> FeatureState<'a> {
 
     /// Cell `c`'s features for the period with midpoint `mid` (after `advance`).
     fn row(&self, c: usize, mid: f64, row: &mut [f64]) {
-        let nh = self.decay.len();
-        for (j, d) in self.decay.iter().enumerate() {
-            row[j] = d[c].max(0.0).ln_1p();
+        let mut j = 0;
+        if self.glm.history {
+            let nh = self.decay.len();
+            for (j, d) in self.decay.iter().enumerate() {
+                row[j] = d[c].max(0.0).ln_1p();
+            }
+            row[nh] = self.recent[c].max(0.0).ln_1p();
+            let ring = self.ring(c);
+            row[nh + 1] = ring.max(0.0).ln_1p();
+            row[nh + 2] = self.kernel[c].max(0.0).ln_1p();
+            row[nh + 3] = self.near[c].max(0.0).ln_1p();
+            j = nh + 4;
         }
-        row[nh] = self.recent[c].max(0.0).ln_1p();
-        let ring = self.ring(c);
-        row[nh + 1] = ring.max(0.0).ln_1p();
-        row[nh + 2] = self.kernel[c].max(0.0).ln_1p();
-        row[nh + 3] = self.near[c].max(0.0).ln_1p();
         if self.glm.seasonality {
             let phase = std::f64::consts::TAU * mid / YEAR_DAYS;
-            row[nh + 4] = phase.sin();
-            row[nh + 5] = phase.cos();
+            row[j] = phase.sin();
+            row[j + 1] = phase.cos();
+            j += 2;
+        }
+        for (slot, values) in row[j..].iter_mut().zip(&self.risk) {
+            *slot = values[c];
         }
     }
 }
 
 impl Forecaster for Glm {
     fn name(&self) -> String {
-        "glm".into()
+        if self.history { "glm" } else { "rtm" }.into()
     }
 
     fn history(&self) -> Option<f64> {
-        Some(self.history_days)
+        self.history.then_some(self.history_days)
     }
 
     fn forecast(&self, t: &Training<'_>) -> Result<Forecast, ForecastError> {
@@ -685,27 +721,34 @@ impl Forecaster for Glm {
                 counts[j][c] += 1.0;
             }
         }
-        let season = if self.seasonality { 2 } else { 0 };
-        let cell_q = q - season;
+        // The history features come first; the seasonal pair and the risk factors
+        // after them.
+        let history_q = q - if self.seasonality { 2 } else { 0 } - self.risk_factors.len();
+        let risk = self.risk_values(t.grid)?;
         let keep = self.zero_sampling;
         // Rows (features with a leading 1), targets and weights. Per period: cells
         // with an event are kept; cells without are kept with probability `keep`
         // (weight 1/keep, a seeded draw per cell from stream (seed, period)); cells
-        // whose features are all zero are merged into one exact row.
+        // whose history features are all zero are merged into one exact row per
+        // pattern of risk factors (they then share every feature).
         let p = q + 1;
         let (mut xs, mut ys, mut ws) = (Vec::new(), Vec::new(), Vec::new());
-        let mut state = FeatureState::new(self, t.events, t.grid);
+        let mut state = FeatureState::new(self, t.events, t.grid, risk);
         let mut row = vec![0.0; q];
         for (j, &s) in starts[..k].iter().enumerate() {
             state.advance(s);
             let mid = s + 0.5 * t.horizon;
             let mut rng = rng::stream(t.seed, j as u64);
-            let (mut zero_w, mut zero_wy) = (0.0, 0.0);
+            // Risk pattern (bits of each factor's value) → (cells, their events, a cell).
+            let mut zero: std::collections::BTreeMap<Vec<u64>, (f64, f64, usize)> =
+                std::collections::BTreeMap::new();
             for (c, &y) in counts[j].iter().enumerate() {
                 let draw = rng::unit(&mut rng);
                 if state.is_zero(c) {
-                    zero_w += 1.0;
-                    zero_wy += y;
+                    let key = state.risk.iter().map(|v| v[c].to_bits()).collect();
+                    let entry = zero.entry(key).or_insert((0.0, 0.0, c));
+                    entry.0 += 1.0;
+                    entry.1 += y;
                     continue;
                 }
                 let w = if y > 0.0 || keep >= 1.0 {
@@ -721,9 +764,9 @@ impl Forecaster for Glm {
                 ys.push(y);
                 ws.push(w);
             }
-            if zero_w > 0.0 {
-                state.row(0, mid, &mut row);
-                row[..cell_q].iter_mut().for_each(|v| *v = 0.0);
+            for (zero_w, zero_wy, example) in zero.into_values() {
+                state.row(example, mid, &mut row);
+                row[..history_q].iter_mut().for_each(|v| *v = 0.0);
                 xs.push(1.0);
                 xs.extend_from_slice(&row);
                 // Weight n with the mean count: Σ (y_i η − e^η) = n (ȳ η − e^η).
@@ -810,6 +853,22 @@ impl Forecaster for Glm {
             .collect();
         let mut parameters = vec![("intercept".to_string(), intercept)];
         parameters.extend(self.feature_names().into_iter().zip(coef.iter().copied()));
+        // Relative risk values and how much of the grid each factor covers. A factor
+        // present in no cell, or in every cell, has no estimable effect (NaN).
+        for (f, (values, &b)) in self
+            .risk_factors
+            .iter()
+            .zip(state.risk.iter().zip(&coef[q - self.risk_factors.len()..]))
+        {
+            let share = values.iter().sum::<f64>() / cells.max(1) as f64;
+            let rrv = if share > 0.0 && share < 1.0 {
+                b.exp()
+            } else {
+                f64::NAN
+            };
+            parameters.push((format!("rrv_{}", f.label()), rrv));
+            parameters.push((format!("cells_share_{}", f.label()), share));
+        }
         parameters.push(("ridge".into(), self.ridge));
         parameters.push(("periods".into(), k as f64));
         parameters.push(("zero_sampling".into(), keep));

@@ -15,4 +15,5 @@ mod kde;
 mod knox;
 mod mann_kendall;
 mod priorities;
+mod risk_terrain;
 mod time_patterns;
