@@ -47,7 +47,10 @@ use crate::kde::Kernel;
 /// One feature of a layer, in the same planar frame (metres) as the grid.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Shape {
-    Point { x: f64, y: f64 },
+    Point {
+        x: f64,
+        y: f64,
+    },
     /// A polyline through its vertices.
     Line(Vec<(f64, f64)>),
     /// Closed rings under the even-odd rule (outer rings and holes alike).
@@ -130,11 +133,7 @@ impl RiskFactor {
     pub fn cell_values(&self, grid: &MaskedGrid) -> Result<Vec<f64>, String> {
         self.check()?;
         let g = grid.grid();
-        let centres: Vec<(f64, f64)> = grid
-            .cells()
-            .iter()
-            .map(|&(r, c)| g.centre(r, c))
-            .collect();
+        let centres: Vec<(f64, f64)> = grid.cells().iter().map(|&(r, c)| g.centre(r, c)).collect();
         Ok(match self.operation {
             Operation::Proximity => {
                 let index = SegmentIndex::new(&self.shapes, self.distance);
@@ -212,7 +211,7 @@ pub fn flag_two_sd(values: &[f64]) -> Vec<f64> {
         .collect()
 }
 
-fn bucket(x: f64, y: f64, side: f64) -> (i64, i64) {
+fn bucket(x: f64, y: f64, side: f64) -> Bucket {
     ((x / side).floor() as i64, (y / side).floor() as i64)
 }
 
@@ -250,11 +249,18 @@ pub fn inside_rings(x: f64, y: f64, rings: &[Vec<(f64, f64)>]) -> bool {
     inside
 }
 
+/// A bucket's `(column, row)` in a uniform grid.
+type Bucket = (i64, i64);
+/// A segment's two ends.
+type Segment = ((f64, f64), (f64, f64));
+/// A polygon's rings.
+type Rings<'a> = &'a [Vec<(f64, f64)>];
+
 /// Segments and polygons bucketed for "anything within d?" queries.
 struct SegmentIndex<'a> {
     side: f64,
-    segments: HashMap<(i64, i64), Vec<((f64, f64), (f64, f64))>>,
-    polygons: HashMap<(i64, i64), Vec<&'a [Vec<(f64, f64)>]>>,
+    segments: HashMap<Bucket, Vec<Segment>>,
+    polygons: HashMap<Bucket, Vec<Rings<'a>>>,
 }
 
 impl<'a> SegmentIndex<'a> {
@@ -348,9 +354,7 @@ impl<'a> SegmentIndex<'a> {
         for dx in -1..=1 {
             for dy in -1..=1 {
                 if let Some(list) = self.segments.get(&(bx + dx, by + dy))
-                    && list
-                        .iter()
-                        .any(|&(a, b)| segment_distance(x, y, a, b) <= d)
+                    && list.iter().any(|&(a, b)| segment_distance(x, y, a, b) <= d)
                 {
                     return true;
                 }

@@ -65,6 +65,13 @@ pub struct BacktestArgs {
     /// PAI's area A from the jurisdiction boundary instead of the masked grid.
     #[arg(long)]
     pub nij: bool,
+    /// A risk terrain layer (RTM) for the glm, rtm and ensemble models:
+    /// NAME=FILE[,operation=proximity|density][,distance=METRES][,crs=EPSG:XXXX].
+    /// FILE is GeoJSON (WGS84) or a shapefile of points, lines or polygons; each layer
+    /// becomes one 0/1 feature per cell, reported with its relative risk value.
+    /// Repeat for several layers.
+    #[arg(long, value_name = "NAME=FILE[,…]")]
+    pub risk_layer: Vec<String>,
     /// Print the full result as JSON on stdout (fields in docs/CLI.md).
     #[arg(long)]
     pub json: bool,
@@ -153,12 +160,23 @@ pub fn run_backtest(a: BacktestArgs) -> Result<ExitCode> {
     let step = f64::from(a.step_days.unwrap_or(a.horizon_days));
     let (train, horizon) = (f64::from(a.train_days), f64::from(a.horizon_days));
     let last_end = start + (a.origins - 1) as f64 * step + horizon;
-    let models = a
-        .models
-        .iter()
-        .map(|m| build_model(m, ModelContext { train, horizon }))
-        .collect::<Result<Vec<_>, _>>()?;
-    let history = history_needed(&models, train);
+    let build = |risk_factors| {
+        a.models
+            .iter()
+            .map(|m| {
+                build_model(
+                    m,
+                    ModelContext {
+                        train,
+                        horizon,
+                        risk_factors,
+                    },
+                )
+            })
+            .collect::<Result<Vec<_>, _>>()
+    };
+    // Risk layers do not change how much history a model reads.
+    let history = history_needed(&build(&[])?, train);
     // Read only what the backtest touches: the earliest history any model asks for
     // (the training window, or longer for the GLM) to the last test period.
     let sel = Selection {
@@ -174,6 +192,9 @@ pub fn run_backtest(a: BacktestArgs) -> Result<ExitCode> {
     let grid = units
         .grid()
         .context("backtests score grid cells: pass --cell-size, not --hex or --area-units")?;
+    let model_names: Vec<&str> = a.models.iter().map(String::as_str).collect();
+    let (risk_factors, risk_json) = crate::risk_layers::load(&a.risk_layer, &model_names, &units)?;
+    let models = build(&risk_factors)?;
     let study_area = if a.nij {
         units.boundary_area_m2.context(
             "--nij takes PAI's area from the jurisdiction boundary, and this dataset has none stored: ingest it with a boundary",
@@ -300,6 +321,7 @@ pub fn run_backtest(a: BacktestArgs) -> Result<ExitCode> {
         "study_area_from": if a.nij { "jurisdiction boundary" } else { "masked grid" },
         "events": set.events.len(),
         "ties": "cells with equal scores are ordered by a seeded random permutation",
+        "risk_layers": risk_json,
         "models": models_json,
     });
     if let Some(path) = &a.html {
@@ -405,6 +427,13 @@ pub struct ForecastArgs {
     pub shift: Option<String>,
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+    /// A risk terrain layer (RTM) for the glm, rtm and ensemble models:
+    /// NAME=FILE[,operation=proximity|density][,distance=METRES][,crs=EPSG:XXXX].
+    /// FILE is GeoJSON (WGS84) or a shapefile of points, lines or polygons; each layer
+    /// becomes one 0/1 feature per cell, reported with its relative risk value.
+    /// Repeat for several layers.
+    #[arg(long, value_name = "NAME=FILE[,…]")]
+    pub risk_layer: Vec<String>,
     /// Print the forecast as JSON on stdout.
     #[arg(long)]
     pub json: bool,
@@ -480,8 +509,15 @@ pub fn run_forecast(a: ForecastArgs) -> Result<ExitCode> {
         }
     };
     let (train, horizon) = (f64::from(a.train_days), f64::from(a.horizon_days));
-    let model = build_model(&a.model, ModelContext { train, horizon })?;
-    let history = model.history().map_or(train, |h| h.max(train));
+    let no_layers = ModelContext {
+        train,
+        horizon,
+        risk_factors: &[],
+    };
+    // Risk layers do not change how much history a model reads.
+    let history = build_model(&a.model, no_layers)?
+        .history()
+        .map_or(train, |h| h.max(train));
     let set = select(
         &store,
         &Selection {
@@ -511,6 +547,15 @@ pub fn run_forecast(a: ForecastArgs) -> Result<ExitCode> {
     let grid = base_units
         .grid()
         .context("the base grid could not be built")?;
+    let (risk_factors, risk_json) =
+        crate::risk_layers::load(&a.risk_layer, &[a.model.as_str()], &base_units)?;
+    let model = build_model(
+        &a.model,
+        ModelContext {
+            risk_factors: &risk_factors,
+            ..no_layers
+        },
+    )?;
     let mut f = forecast_at(
         &set,
         &base_units,
@@ -600,6 +645,7 @@ pub fn run_forecast(a: ForecastArgs) -> Result<ExitCode> {
             "train_events": f.train_events,
             "seed": a.seed,
             "shift": a.shift,
+            "risk_layers": risk_json,
             "expected_counts": f.forecast.expected_counts,
         });
         let scores: Vec<Value> = (0..units.len())
@@ -652,6 +698,7 @@ pub fn run_forecast(a: ForecastArgs) -> Result<ExitCode> {
                 "note": "scores are expected events during the shift's hours of each day of the horizon",
             })),
             "saved_id": saved_id,
+            "risk_layers": risk_json,
             "top": top,
         });
         println!("{}", serde_json::to_string_pretty(&doc)?);

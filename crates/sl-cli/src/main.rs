@@ -10,6 +10,7 @@ mod cmd_priorities;
 mod commands;
 mod output;
 mod report;
+mod risk_layers;
 mod tables;
 
 /// Ingest allocates a few small strings per row across several threads; mimalloc's

@@ -10,6 +10,7 @@
 pub mod boundary;
 pub mod crs;
 pub mod datetime;
+pub mod layer;
 pub mod normalise;
 pub mod profile;
 pub mod source;

@@ -430,7 +430,11 @@ impl Glm {
             v.push("season_sin".into());
             v.push("season_cos".into());
         }
-        v.extend(self.risk_factors.iter().map(|f| format!("rtm_{}", f.label())));
+        v.extend(
+            self.risk_factors
+                .iter()
+                .map(|f| format!("rtm_{}", f.label())),
+        );
         v
     }
 
@@ -657,10 +661,10 @@ impl<'a> FeatureState<'a> {
     fn is_zero(&self, c: usize) -> bool {
         !self.glm.history
             || self.decay.iter().all(|d| d[c] <= 0.0)
-            && self.recent[c] <= 0.0
-            && self.kernel[c] <= 0.0
-            && self.near[c] <= 0.0
-            && self.ring(c) <= 0.0
+                && self.recent[c] <= 0.0
+                && self.kernel[c] <= 0.0
+                && self.near[c] <= 0.0
+                && self.ring(c) <= 0.0
     }
 
     /// Cell `c`'s features for the period with midpoint `mid` (after `advance`).

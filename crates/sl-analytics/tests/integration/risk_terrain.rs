@@ -54,7 +54,13 @@ fn distances_by_hand() {
     assert_eq!(segment_distance(3.0, 4.0, (0.0, 0.0), (0.0, 0.0)), 5.0);
     // A square with a square hole (even-odd).
     let rings = vec![
-        vec![(0.0, 0.0), (10.0, 0.0), (10.0, 10.0), (0.0, 10.0), (0.0, 0.0)],
+        vec![
+            (0.0, 0.0),
+            (10.0, 0.0),
+            (10.0, 10.0),
+            (0.0, 10.0),
+            (0.0, 0.0),
+        ],
         vec![(4.0, 4.0), (6.0, 4.0), (6.0, 6.0), (4.0, 6.0), (4.0, 4.0)],
     ];
     assert!(inside_rings(1.0, 1.0, &rings));
@@ -86,7 +92,10 @@ fn proximity_by_hand() {
         60.0,
     );
     let v = f.cell_values(&grid).expect("values");
-    assert_eq!(flagged(&grid, &v), (0..5).map(|c| (0, c)).collect::<Vec<_>>());
+    assert_eq!(
+        flagged(&grid, &v),
+        (0..5).map(|c| (0, c)).collect::<Vec<_>>()
+    );
     // A lot covering cell (3, 1) exactly, 10 m: only the centre inside it (neighbours'
     // centres are 50 m from its edges).
     let lot = vec![vec![
@@ -96,7 +105,11 @@ fn proximity_by_hand() {
         (100.0, 400.0),
         (100.0, 300.0),
     ]];
-    let f = factor(vec![Shape::Polygon(lot.clone())], Operation::Proximity, 10.0);
+    let f = factor(
+        vec![Shape::Polygon(lot.clone())],
+        Operation::Proximity,
+        10.0,
+    );
     assert_eq!(
         flagged(&grid, &f.cell_values(&grid).expect("values")),
         vec![(3, 1)]
@@ -109,7 +122,13 @@ fn proximity_by_hand() {
     );
     // A park with a pond: the pond's centre is out, the park's in.
     let park = vec![
-        vec![(0.0, 0.0), (500.0, 0.0), (500.0, 500.0), (0.0, 500.0), (0.0, 0.0)],
+        vec![
+            (0.0, 0.0),
+            (500.0, 0.0),
+            (500.0, 500.0),
+            (0.0, 500.0),
+            (0.0, 0.0),
+        ],
         vec![
             (200.0, 200.0),
             (300.0, 200.0),
@@ -228,12 +247,15 @@ fn proximity_index_equals_brute_force() {
             let (x, y) = grid.grid().centre(r, c);
             let brute = shapes.iter().any(|s| match s {
                 Shape::Point { x: a, y: b } => segment_distance(x, y, (*a, *b), (*a, *b)) <= d,
-                Shape::Line(v) => v.windows(2).any(|w| segment_distance(x, y, w[0], w[1]) <= d),
+                Shape::Line(v) => v
+                    .windows(2)
+                    .any(|w| segment_distance(x, y, w[0], w[1]) <= d),
                 Shape::Polygon(rings) => {
                     inside_rings(x, y, rings)
-                        || rings
-                            .iter()
-                            .any(|r| r.windows(2).any(|w| segment_distance(x, y, w[0], w[1]) <= d))
+                        || rings.iter().any(|r| {
+                            r.windows(2)
+                                .any(|w| segment_distance(x, y, w[0], w[1]) <= d)
+                        })
                 }
             });
             assert_eq!(v[i] == 1.0, brute, "cell ({r}, {c}) at {d} m");
@@ -317,7 +339,10 @@ fn risk_terrain_model_recovers_relative_risk() {
     }
     let closed_form = (n1 / c1) / (n0 / c0);
     let rrv = param("rrv_test_proximity_150m");
-    assert!((rrv / closed_form - 1.0).abs() < 1e-9, "{rrv} vs {closed_form}");
+    assert!(
+        (rrv / closed_form - 1.0).abs() < 1e-9,
+        "{rrv} vs {closed_form}"
+    );
     assert!((rrv - 3.0).abs() < 0.3, "rrv {rrv}");
     assert!((param("cells_share_test_proximity_150m") - share).abs() < 1e-15);
     // The intercept is the weekly rate of a cell away from bars; the score of a cell is
@@ -335,7 +360,11 @@ fn risk_terrain_model_recovers_relative_risk() {
         ..Glm::default()
     };
     let with = glm.forecast(&t).expect("forecast");
-    assert!(with.parameters.iter().any(|p| p.0 == "rrv_test_proximity_150m"));
+    assert!(
+        with.parameters
+            .iter()
+            .any(|p| p.0 == "rrv_test_proximity_150m")
+    );
     let without = Glm::default().forecast(&t).expect("forecast");
     assert_ne!(with.scores, without.scores);
     // A bad factor is a parameter error naming the layer.
@@ -409,13 +438,21 @@ fn glm_with_factors_equals_plain_fit() {
     };
     let f = glm.forecast(&t).expect("forecast");
     let starts: Vec<f64> = (0..=20).map(|j| days - f64::from(20 - j) * 7.0).collect();
-    let table = glm.features(&events, &grid, &starts, 7.0).expect("features");
+    let table = glm
+        .features(&events, &grid, &starts, 7.0)
+        .expect("features");
     let q = table.names.len();
-    assert_eq!(&table.names[q - 2..], ["rtm_test_proximity_120m", "rtm_bars_density_250m"]);
+    assert_eq!(
+        &table.names[q - 2..],
+        ["rtm_test_proximity_120m", "rtm_bars_density_250m"]
+    );
     let (mut x, mut y) = (Vec::new(), Vec::new());
     for j in 0..20 {
         let mut counts = vec![0.0; grid.len()];
-        for e in events.iter().filter(|e| e.t >= starts[j] && e.t < starts[j + 1]) {
+        for e in events
+            .iter()
+            .filter(|e| e.t >= starts[j] && e.t < starts[j + 1])
+        {
             counts[grid.index_of_point(e.x, e.y).expect("on grid")] += 1.0;
         }
         for (c, row) in table.values[j].chunks(q).enumerate() {

@@ -928,4 +928,5 @@ fn error_file_without_a_required_column_names_it_and_says_what_to_do() {
     }
 }
 
+mod risk_layers;
 mod toolbox;

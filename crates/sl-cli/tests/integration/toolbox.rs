@@ -14,7 +14,7 @@ const DATASET: &str = "stlouis-slmpd";
 const BURGLARY: &str = "residential_burglary";
 
 /// One database with the bundled St. Louis 2019 files, built once for all tests here.
-fn db() -> &'static Path {
+pub(super) fn db() -> &'static Path {
     static DB: OnceLock<PathBuf> = OnceLock::new();
     DB.get_or_init(|| {
         let dir = tempfile::tempdir().expect("tempdir").keep();

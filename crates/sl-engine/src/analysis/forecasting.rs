@@ -127,11 +127,14 @@ pub fn forecast_at(
 
 /// What a model needs to know about the backtest it runs in.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct ModelContext {
+pub struct ModelContext<'a> {
     /// Training window, days.
     pub train: f64,
     /// Forecast horizon, days.
     pub horizon: f64,
+    /// Risk terrain factors (`--risk-layer`), in the frame of the grid the models run
+    /// on: features of `glm` and `rtm`; other models ignore them.
+    pub risk_factors: &'a [sl_analytics::risk_terrain::RiskFactor],
 }
 
 /// Every model name `build_model` knows, in leaderboard order.
@@ -144,11 +147,12 @@ pub const MODEL_NAMES: &[&str] = &[
     "etas-grid",
     "sepp",
     "glm",
+    "rtm",
     "ensemble",
 ];
 
 /// Builds a model by name with its published defaults.
-pub fn build_model(name: &str, ctx: ModelContext) -> Result<Box<dyn Forecaster>> {
+pub fn build_model(name: &str, ctx: ModelContext<'_>) -> Result<Box<dyn Forecaster>> {
     use sl_analytics::forecast::ensemble::Ensemble;
     use sl_analytics::forecast::etas_grid::EtasGrid;
     use sl_analytics::forecast::glm::Glm;
@@ -188,7 +192,26 @@ pub fn build_model(name: &str, ctx: ModelContext) -> Result<Box<dyn Forecaster>>
         }),
         // Poisson regression on decayed counts, neighbours, kernel, near-repeat and
         // season features over the 52 periods before the origin, with 4 years of history.
-        "glm" => Box::new(Glm::default()),
+        // With --risk-layer, each layer is one more feature, reported with its
+        // relative risk value.
+        "glm" => Box::new(Glm {
+            risk_factors: ctx.risk_factors.to_vec(),
+            ..Glm::default()
+        }),
+        // Risk Terrain Modeling (Caplan & Kennedy): counts over the 52 periods before
+        // the origin regressed on the risk layers alone, no history, no season.
+        // Without factors it is an intercept-only (uniform) model: the CLI asks for a
+        // --risk-layer first.
+        "rtm" => {
+            // Its training periods tile the training window.
+            Box::new(Glm {
+                history: false,
+                seasonality: false,
+                periods: ((ctx.train / ctx.horizon).floor() as usize).max(1),
+                risk_factors: ctx.risk_factors.to_vec(),
+                ..Glm::default()
+            })
+        }
         // The models above (but the last-week naive count), weighted by their PAI at 1%
         // over the 8 periods before each origin.
         "ensemble" => Box::new(Ensemble {

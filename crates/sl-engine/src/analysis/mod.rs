@@ -3,6 +3,7 @@
 //! this layer reads the store, builds units and hands plain data to the edges.
 
 pub mod forecasting;
+pub mod risk_layers;
 pub mod selection;
 pub mod toolbox;
 pub mod units;
