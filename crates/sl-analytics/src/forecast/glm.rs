@@ -39,7 +39,13 @@
 //! * `season_sin`, `season_cos`: `sin, cos(2π m / 365.2425)` with `m = s + h/2` the
 //!   period's midpoint (phase 0 at 1 January when times are days since 1970-01-01, as
 //!   UTC seconds / 86,400 are; any other origin only rotates the pair), when
-//!   [`Glm::seasonality`] is on.
+//!   [`Glm::seasonality`] is on;
+//! * `rtm_<label>`: each of [`Glm::risk_factors`], 0 or 1 per cell and constant over
+//!   time (Risk Terrain Modeling; [`crate::risk_terrain`]), reported with its relative
+//!   risk value `exp(β)`.
+//!
+//! With [`Glm::history`] off only the seasonal pair and the risk factors remain: the
+//! risk terrain model (`rtm`).
 //!
 //! Own-cell features count the events in the cell; kernel and near-repeat features use
 //! the events' exact positions (events in masked-out cells count for their masked
@@ -47,9 +53,9 @@
 //!
 //! **Training rows.** Every masked cell × each of the `K` = [`Glm::periods`] (52)
 //! periods `[o − k h, o − (k − 1) h)`, `k = 1..K`, before the origin `o`; the target is
-//! the cell's count in the period. Rows whose features are all zero within a period
-//! (cells with no history yet) share one feature vector and are merged into one row
-//! with weight = their number and target = their mean count — the Poisson
+//! the cell's count in the period. Rows whose history features are all zero within a
+//! period (cells with no history yet) and that have the same risk factors share one
+//! feature vector and are merged into one row with weight = their number and target = their mean count — the Poisson
 //! log-likelihood depends on them only through those sums, so this is exact. Of the
 //! other rows, those with a zero count are subsampled: each is kept with probability
 //! `π` = [`Glm::zero_sampling`] (0.1) and weight `1/π`, rows with an event always kept
