@@ -151,6 +151,16 @@ pub const MODEL_NAMES: &[&str] = &[
     "ensemble",
 ];
 
+/// Training periods of the `glm` for a horizon (days): 52, or fewer for long horizons,
+/// so the periods span at most half of its 4 years of history and even the earliest
+/// has two years of past for its long half-lives (weekly: 52; 28 days: 26; a quarter
+/// of 91 days: 8). More periods would reach back before the history it reads, where
+/// every cell would look empty.
+pub fn glm_periods(horizon: f64) -> usize {
+    let half = 0.5 * sl_analytics::forecast::glm::Glm::default().history_days;
+    ((half / horizon).floor() as usize).clamp(1, 52)
+}
+
 /// Builds a model by name with its published defaults.
 pub fn build_model(name: &str, ctx: ModelContext<'_>) -> Result<Box<dyn Forecaster>> {
     use sl_analytics::forecast::ensemble::Ensemble;
@@ -195,6 +205,7 @@ pub fn build_model(name: &str, ctx: ModelContext<'_>) -> Result<Box<dyn Forecast
         // With --risk-layer, each layer is one more feature, reported with its
         // relative risk value.
         "glm" => Box::new(Glm {
+            periods: glm_periods(ctx.horizon),
             risk_factors: ctx.risk_factors.to_vec(),
             ..Glm::default()
         }),
@@ -345,4 +356,21 @@ pub fn aggregate_to_units(grid_units: &Units, scores: &[f64], target: &Units) ->
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::glm_periods;
+
+    #[test]
+    fn glm_periods_stay_within_half_its_history() {
+        // 4 × 365.25 / 2 = 730.5 days.
+        assert_eq!(glm_periods(1.0), 52);
+        assert_eq!(glm_periods(7.0), 52);
+        assert_eq!(glm_periods(14.0), 52);
+        assert_eq!(glm_periods(28.0), 26);
+        assert_eq!(glm_periods(91.0), 8);
+        assert_eq!(glm_periods(365.0), 2);
+        assert_eq!(glm_periods(1000.0), 1);
+    }
 }
