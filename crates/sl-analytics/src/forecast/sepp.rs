@@ -174,6 +174,14 @@ pub struct Sepp {
     pub span: Option<f64>,
     /// Fewer training events than this is an error (default 10).
     pub min_events: usize,
+    /// Lower bound of the triggering spread σ, metres (default 10). Events geocoded to
+    /// shared points (block or address centroids) make the likelihood unbounded as
+    /// σ → 0: pairs at distance 0 get a kernel of `1/(2πσ²)`. The EM then shrinks σ
+    /// towards 0 until the space cutoff holds only coincident pairs and the fit
+    /// degenerates. The M-step takes the constrained maximiser `max(σ̂, min_sigma)`
+    /// (its objective in σ is unimodal), i.e. no location is trusted to better than
+    /// about 10 m.
+    pub min_sigma: f64,
 }
 
 impl Default for Sepp {
@@ -192,6 +200,7 @@ impl Default for Sepp {
             edge_correction: true,
             span: None,
             min_events: 10,
+            min_sigma: 10.0,
         }
     }
 }
@@ -395,6 +404,12 @@ impl Sepp {
             && !pos(s)
         {
             return bad(format!("SEPP span {s} is not a positive number of days"));
+        }
+        if !(self.min_sigma.is_finite() && self.min_sigma >= 0.0) {
+            return bad(format!(
+                "SEPP minimum σ {} must be a non-negative number of metres",
+                self.min_sigma
+            ));
         }
         Ok(())
     }
@@ -694,7 +709,9 @@ impl Sepp {
                 SeppParams {
                     theta,
                     omega,
-                    sigma: (e.distance2_sum / (2.0 * e.offspring)).sqrt(),
+                    sigma: (e.distance2_sum / (2.0 * e.offspring))
+                        .sqrt()
+                        .max(self.min_sigma),
                 }
             } else {
                 // No pair within the cutoffs: nothing is triggered.
