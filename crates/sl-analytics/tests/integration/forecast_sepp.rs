@@ -120,13 +120,14 @@ fn e_step_hand_case() {
     assert!((e.log_intensity_sum - ll).abs() < 1e-10);
 
     // M-step without edge correction (closed forms): θ = P/n, ω = P/D = 1/2,
-    // σ² = S/(2P) = 1250.
+    // σ² = S/(2P) = 1250 (no floor on σ).
     let closed = Sepp {
         background_bandwidth: 100.0,
         initial: TRUTH,
         edge_correction: false,
         max_iterations: 1,
         min_events: 3,
+        min_sigma: 0.0,
         ..Sepp::default()
     };
     // fit() starts from background weights 1 − θ0 = 0.5: redo the E-step with them.
@@ -138,6 +139,16 @@ fn e_step_hand_case() {
     assert!((fit.params.omega - 0.5).abs() < 1e-12);
     assert!((fit.params.sigma - 1250f64.sqrt()).abs() < 1e-9);
     assert_eq!(fit.background_weights, e_half.background);
+    // The default 50 m floor binds: σ = max(√1250, 50) = 50, θ and ω unchanged.
+    let floored = Sepp {
+        min_sigma: 50.0,
+        ..closed
+    }
+    .fit(&events, 0.0, 10.0)
+    .expect("fit");
+    assert_eq!(floored.params.sigma, 50.0);
+    assert_eq!(floored.params.theta, fit.params.theta);
+    assert_eq!(floored.params.omega, fit.params.omega);
 
     // With edge correction: θ and ω satisfy the two stationarity equations
     // P/θ = Σ(1 − e^{−ωτ}), P/ω − D − θ Σ τ e^{−ωτ} = 0 (τ = 10 − t_i).
@@ -192,8 +203,8 @@ fn recovers_simulated_parameters() {
 
 /// Events at shared points (background events at 300 "addresses", as block-level
 /// geocoding places repeat burglaries) make the likelihood unbounded as σ → 0. Without
-/// a floor the EM shrinks σ below a metre and the triggering degenerates; with the
-/// default 10 m floor σ stops there and θ stays well above 0; and on data without
+/// a floor the EM shrinks σ below a metre and the triggering degenerates; with a 10 m
+/// floor σ stops there and θ stays well above 0; and on data without
 /// shared points the floor changes nothing.
 #[test]
 fn sigma_floor_keeps_snapped_points_from_degenerating() {
@@ -217,7 +228,7 @@ fn sigma_floor_keeps_snapped_points_from_degenerating() {
     let free = fit(0.0);
     assert!(free.sigma < 1.0, "σ = {} without a floor", free.sigma);
     let floored = fit(10.0);
-    assert_eq!(Sepp::default().min_sigma, 10.0);
+    assert_eq!(Sepp::default().min_sigma, 50.0);
     assert!(floored.sigma >= 10.0, "σ = {}", floored.sigma);
     assert!(floored.theta > 0.2, "θ = {}", floored.theta);
     // On unsnapped data the floor is not binding: the same fit as without it.

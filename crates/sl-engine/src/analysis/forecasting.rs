@@ -224,7 +224,7 @@ pub fn build_model(name: &str, ctx: ModelContext<'_>) -> Result<Box<dyn Forecast
             })
         }
         // The models above (but the last-week naive count), weighted by their PAI at 1%
-        // over the 8 periods before each origin.
+        // over the 4 periods before each origin.
         "ensemble" => Box::new(Ensemble {
             members: [
                 "historical",
