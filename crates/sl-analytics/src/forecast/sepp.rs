@@ -861,6 +861,9 @@ impl Forecaster for Sepp {
             Some(s) => t.origin - s,
             None => events.first().map_or(t.origin - 1.0, |e| e.t),
         };
+        // A caller may pass a longer history than the span (an ensemble gives every
+        // member the longest history any member asks for): the fit sees the window.
+        let events = &events[events.partition_point(|e| e.t < start)..];
         let fit = self.fit(events, start, t.origin)?;
         let scores = self.expected_counts(&fit, events, t.grid, t.horizon);
         let p = fit.params;

@@ -254,6 +254,37 @@ fn sigma_floor_keeps_snapped_points_from_degenerating() {
     ));
 }
 
+/// Given more history than its span (as an ensemble gives its members the longest
+/// history any member asks for), the model fits its window only: the same forecast as
+/// from the window's events alone.
+#[test]
+fn longer_history_than_the_span_is_ignored() {
+    let events = simulate(3, 1.0, 400.0, TRUTH, uniform_square(3000.0));
+    let grid =
+        MaskedGrid::all(Grid::covering([-500.0, -500.0, 3500.0, 3500.0], 250.0).expect("grid"));
+    let model = Sepp {
+        span: Some(100.0),
+        ..Sepp::default()
+    };
+    let all = Training {
+        events: &events,
+        grid: &grid,
+        origin: 400.0,
+        horizon: 7.0,
+        seed: 1,
+    };
+    let first = events.partition_point(|e| e.t < 300.0);
+    assert!(first > 100);
+    let window = Training {
+        events: &events[first..],
+        ..all
+    };
+    assert_eq!(
+        model.forecast(&all).expect("forecast with long history"),
+        model.forecast(&window).expect("forecast")
+    );
+}
+
 /// The forecast's total over a grid that holds every kernel equals the intensity's
 /// integral: h/T · Σ p_kk + Σ_i θ (e^{−ω(T1 − t_i)} − e^{−ω(T1 + h − t_i)}).
 #[test]
