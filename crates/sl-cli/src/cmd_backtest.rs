@@ -10,11 +10,12 @@ use serde_json::{Map, Value, json};
 use sl_engine::Store as _;
 use sl_engine::analysis::forecasting::{
     DAY, MODEL_NAMES, ModelContext, aggregate_to_units, build_model, forecast_at, history_needed,
-    run_backtests, shift_share,
+    run_backtests, run_unit_backtests, shift_share,
 };
 use sl_engine::analysis::selection::local_midnight;
-use sl_engine::analysis::{Selection, select};
+use sl_engine::analysis::{EventSet, Selection, Units, select};
 use sl_engine::sl_analytics::forecast::backtest::BacktestConfig;
+use sl_engine::sl_analytics::forecast::metrics;
 
 use crate::analyse::{Filters, UnitArgs, selection, spinner, units, warn_if_empty};
 use crate::commands::open_existing;
@@ -45,16 +46,22 @@ pub struct BacktestArgs {
     /// First origin: a local date (the first forecast covers that day onwards).
     #[arg(long)]
     pub start: String,
-    /// Coverage levels in percent of the masked area.
+    /// Coverage levels in percent of the area (the masked grid's, or the units' total
+    /// area with --hex or --area-units boundary).
     #[arg(long, value_delimiter = ',', default_value = "0.5,1,2,5")]
     pub coverage: Vec<f64>,
     /// Seed for tie-breaking and any randomness in fitting.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
     /// Cell size in feet instead of metres (NIJ's challenge is stated in feet).
-    #[arg(long, value_name = "FEET", conflicts_with = "cell_size")]
+    #[arg(long, value_name = "FEET", conflicts_with_all = ["cell_size", "hex", "area_units"])]
     pub cell_size_ft: Option<f64>,
-    /// Flag cells up to these areas instead of --coverage percentages (units: --area-unit).
+    /// With --hex or --area-units boundary: the cell size in metres of the grid the
+    /// models run on before their cells are summed into the units.
+    #[arg(long, value_name = "METRES", default_value_t = 100.0)]
+    pub base_cell_size: f64,
+    /// Flag cells (or units) up to these areas instead of --coverage percentages
+    /// (units: --area-unit).
     #[arg(long, value_delimiter = ',', value_name = "AREA,…")]
     pub area_budget: Vec<f64>,
     /// Unit of --area-budget: sqmi (default) or km2.
@@ -102,6 +109,50 @@ fn feet_to_metres(ft: f64) -> Result<f64> {
     Ok(ft * FOOT_M)
 }
 
+/// The units the arguments ask for and, when they are not grid cells (H3 cells or the
+/// boundary's areas), the base grid of `base_cell_size` metres the models run on (same
+/// mask, rotation and offset), whose cells are then summed into the units.
+fn units_and_base<S: sl_engine::Store>(
+    store: &S,
+    set: &EventSet,
+    unit_args: &UnitArgs,
+    base_cell_size: f64,
+) -> Result<(Units, Option<Units>)> {
+    let target = units(store, set, unit_args)?;
+    if target.grid().is_some() {
+        return Ok((target, None));
+    }
+    if !(base_cell_size.is_finite() && base_cell_size > 0.0) {
+        bail!("--base-cell-size must be a positive number of metres");
+    }
+    let mut base_args = unit_args.clone();
+    base_args.hex = None;
+    base_args.area_units = None;
+    base_args.cell_size = Some(base_cell_size);
+    let base = units(store, set, &base_args)?;
+    Ok((target, Some(base)))
+}
+
+/// What the units are, for text output: `1234 cells`, `3456 H3 cells (resolution 9)`,
+/// `21 areas of police_districts.geojson`.
+fn units_phrase(units: &Units) -> String {
+    use sl_engine::analysis::UnitKind;
+    match &units.kind {
+        UnitKind::Grid(g) => format!("{} cells", g.len()),
+        UnitKind::Hex(c) => format!(
+            "{} H3 cells (resolution {})",
+            c.len(),
+            units.hex_resolution().unwrap_or_default()
+        ),
+        UnitKind::Area(level) => format!("{} {} areas", units.len(), level.slug()),
+        UnitKind::Boundary(_) => format!(
+            "{} areas of {}",
+            units.len(),
+            units.boundary_file.as_deref().unwrap_or("the boundary")
+        ),
+    }
+}
+
 fn params_json(p: &[(String, f64)]) -> Value {
     Value::Object(p.iter().map(|(k, v)| (k.clone(), num(*v))).collect())
 }
@@ -123,6 +174,11 @@ pub fn run_backtest(a: BacktestArgs) -> Result<ExitCode> {
     }
     let unit_m2 = area_unit_m2(&a.area_unit)?;
     let mut budgets = a.area_budget.clone();
+    if a.nij && (a.units.hex.is_some() || a.units.area_units.is_some()) {
+        bail!(
+            "--nij scores square grid cells, as the challenge did: leave out --hex and --area-units (or leave out --nij and use --area-budget)"
+        );
+    }
     if a.nij {
         if budgets.is_empty() {
             budgets = vec![0.25, 0.5, 0.75];
@@ -188,23 +244,60 @@ pub fn run_backtest(a: BacktestArgs) -> Result<ExitCode> {
     let set = select(&store, &sel)?;
     bar.finish_and_clear();
     warn_if_empty(&set);
-    let units = units(&store, &set, &unit_args)?;
-    let grid = units
+    // Models score grid cells. For hexagons or the boundary's areas they run on a fine
+    // base grid whose cells are summed into the units, which are then scored by area.
+    let (units, base) = units_and_base(&store, &set, &unit_args, a.base_cell_size)?;
+    let grid = base
+        .as_ref()
+        .unwrap_or(&units)
         .grid()
-        .context("backtests score grid cells: pass --cell-size, not --hex or --area-units")?;
+        .context("the base grid could not be built")?;
+    // Risk layers are evaluated on the grid the models fit on (the base grid on units).
     let model_names: Vec<&str> = a.models.iter().map(String::as_str).collect();
-    let (risk_factors, risk_json) = crate::risk_layers::load(&a.risk_layer, &model_names, &units)?;
+    let (risk_factors, risk_json) =
+        crate::risk_layers::load(&a.risk_layer, &model_names, base.as_ref().unwrap_or(&units))?;
     let models = build(&risk_factors)?;
+    let unit_areas = base.is_some().then(|| units.unit_area_m2());
+    if let Some(areas) = &unit_areas
+        && areas.iter().any(|x| !x.is_finite())
+    {
+        bail!(
+            "area codes (--area-units {}) have no outlines or areas to score a backtest by: use --area-units boundary, --hex or grid cells",
+            unit_args.area_units.as_deref().unwrap_or_default()
+        );
+    }
+    // The scored units' total area: the masked grid's, or the units' added up.
+    let units_area = unit_areas
+        .as_ref()
+        .map_or_else(|| grid.area(), |areas| areas.iter().sum());
     let study_area = if a.nij {
         units.boundary_area_m2.context(
             "--nij takes PAI's area from the jurisdiction boundary, and this dataset has none stored: ingest it with a boundary",
         )?
     } else {
-        grid.area()
+        units_area
     };
-    // Area budgets become coverages: as many whole cells as fit in each budget.
+    // Area budgets become coverages. On a grid: as many whole cells as fit in each
+    // budget. On units of unequal areas: the budget's share of the study area, filled
+    // with the top units at each origin.
     let coverages: Vec<f64> = if budgets.is_empty() {
         a.coverage.iter().map(|c| c / 100.0).collect()
+    } else if let Some(areas) = &unit_areas {
+        let smallest = areas.iter().copied().fold(f64::INFINITY, f64::min);
+        budgets
+            .iter()
+            .map(|b| {
+                if b * unit_m2 < smallest {
+                    bail!(
+                        "--area-budget {b} {} is smaller than the smallest unit ({:.4} {}): use a larger budget or smaller units",
+                        a.area_unit,
+                        smallest / unit_m2,
+                        a.area_unit
+                    );
+                }
+                Ok(b * unit_m2 / study_area)
+            })
+            .collect::<Result<_>>()?
     } else {
         budgets
             .iter()
@@ -238,7 +331,11 @@ pub fn run_backtest(a: BacktestArgs) -> Result<ExitCode> {
         models.len(),
         a.origins
     ));
-    let results = run_backtests(&set, &units, &models, &cfg)?;
+    let results = match &base {
+        None => run_backtests(&set, &units, &models, &cfg)?,
+        Some(base) => run_unit_backtests(&set, base, &units, &models, &cfg)?,
+    };
+    let on_units = base.is_some();
     bar.finish_and_clear();
 
     let models_json: Vec<Value> = results
@@ -249,16 +346,31 @@ pub fn run_backtest(a: BacktestArgs) -> Result<ExitCode> {
                 .summary
                 .iter()
                 .map(|s| {
-                    json!({
-                        "coverage_pct": s.coverage * 100.0,
-                        "cells": s.cells,
-                        "area_km2": s.cells as f64 * grid.grid().cell_area() / 1e6,
-                        "area_sqmi": s.cells as f64 * grid.grid().cell_area() / SQ_MILE_M2,
-                        "pai": num(s.pai),
-                        "pai_se": num(s.pai_se),
-                        "hit_rate": num(s.hit_rate),
-                        "pei_star": num(s.pei_star),
-                    })
+                    if on_units {
+                        // Units of unequal areas: how many are flagged, and their area,
+                        // vary by origin; the means are reported.
+                        json!({
+                            "coverage_pct": s.coverage * 100.0,
+                            "units": num(s.mean_cells),
+                            "area_km2": num(s.area / 1e6),
+                            "area_sqmi": num(s.area / SQ_MILE_M2),
+                            "pai": num(s.pai),
+                            "pai_se": num(s.pai_se),
+                            "hit_rate": num(s.hit_rate),
+                            "pei_star": num(s.pei_star),
+                        })
+                    } else {
+                        json!({
+                            "coverage_pct": s.coverage * 100.0,
+                            "cells": s.cells,
+                            "area_km2": s.cells as f64 * grid.grid().cell_area() / 1e6,
+                            "area_sqmi": s.cells as f64 * grid.grid().cell_area() / SQ_MILE_M2,
+                            "pai": num(s.pai),
+                            "pai_se": num(s.pai_se),
+                            "hit_rate": num(s.hit_rate),
+                            "pei_star": num(s.pei_star),
+                        })
+                    }
                 })
                 .collect();
             let origins: Vec<Value> = m
@@ -281,6 +393,21 @@ pub fn run_backtest(a: BacktestArgs) -> Result<ExitCode> {
                         "pei_star".into(),
                         json!(o.coverage.iter().map(|c| num(c.pei_star)).collect::<Vec<_>>()),
                     );
+                    if on_units {
+                        row.insert(
+                            "units".into(),
+                            json!(o.coverage.iter().map(|c| c.cells).collect::<Vec<_>>()),
+                        );
+                        row.insert(
+                            "area_km2".into(),
+                            json!(
+                                o.coverage
+                                    .iter()
+                                    .map(|c| num(c.area / 1e6))
+                                    .collect::<Vec<_>>()
+                            ),
+                        );
+                    }
                     row.insert(
                         "log_likelihood".into(),
                         o.log_likelihood.map_or(Value::Null, num),
@@ -315,12 +442,23 @@ pub fn run_backtest(a: BacktestArgs) -> Result<ExitCode> {
         "coverage_pct": coverages.iter().map(|c| c * 100.0).collect::<Vec<_>>(),
         "area_budget": if budgets.is_empty() { Value::Null } else { json!({"unit": a.area_unit, "values": budgets}) },
         "nij": a.nij,
-        "cell_size_m": grid.grid().cell,
+        "cell_size_m": (!on_units).then_some(grid.grid().cell),
+        "base_cell_size_m": on_units.then_some(grid.grid().cell),
         "seed": a.seed,
+        "units_area_km2": units_area / 1e6,
         "study_area_km2": study_area / 1e6,
-        "study_area_from": if a.nij { "jurisdiction boundary" } else { "masked grid" },
+        "study_area_from": if a.nij { "jurisdiction boundary" } else if on_units { "units" } else { "masked grid" },
         "events": set.events.len(),
-        "ties": "cells with equal scores are ordered by a seeded random permutation",
+        "ranking": if on_units {
+            "each model runs on the base grid; its cells' scores are summed into the unit holding each cell's centre, units are ranked by score per unit area, and at each coverage the top units are flagged while their areas add up to at most coverage × study area (at least one unit)"
+        } else {
+            "cells ranked by score; at each coverage the top round(coverage × cells) cells are flagged (at least one)"
+        },
+        "ties": if on_units {
+            "units with equal scores per unit area are ordered by a seeded random permutation"
+        } else {
+            "cells with equal scores are ordered by a seeded random permutation"
+        },
         "risk_layers": risk_json,
         "models": models_json,
     });
@@ -335,13 +473,22 @@ pub fn run_backtest(a: BacktestArgs) -> Result<ExitCode> {
         let mut s = String::new();
         let _ = writeln!(
             s,
-            "{}: {} origins from {}, {} days of training, {}-day horizon, {} cells",
+            "{}: {} origins from {}, {} days of training, {}-day horizon, {}{}",
             set.dataset.name,
             a.origins,
             a.start,
             a.train_days,
             a.horizon_days,
-            grid.len()
+            units_phrase(&units),
+            if on_units {
+                format!(
+                    " ({:.1} km², models on {} m base cells)",
+                    units_area / 1e6,
+                    grid.grid().cell
+                )
+            } else {
+                String::new()
+            }
         );
         let _ = write!(s, "{:<14}", "model");
         if budgets.is_empty() {
@@ -533,22 +680,14 @@ pub fn run_forecast(a: ForecastArgs) -> Result<ExitCode> {
     }
     // Models score grid cells. For hexagons or the boundary's areas, forecast on a fine
     // base grid and sum the cells into the units by their centres.
-    let target = units(&store, &set, &unit_args)?;
-    let coarse = target.grid().is_none();
-    let base_units = if coarse {
-        let mut base_args = unit_args.clone();
-        base_args.hex = None;
-        base_args.area_units = None;
-        base_args.cell_size = Some(a.base_cell_size);
-        units(&store, &set, &base_args)?
-    } else {
-        target.clone()
-    };
+    let (target, base) = units_and_base(&store, &set, &unit_args, a.base_cell_size)?;
+    let coarse = base.is_some();
+    let base_units = base.as_ref().unwrap_or(&target);
     let grid = base_units
         .grid()
         .context("the base grid could not be built")?;
     let (risk_factors, risk_json) =
-        crate::risk_layers::load(&a.risk_layer, &[a.model.as_str()], &base_units)?;
+        crate::risk_layers::load(&a.risk_layer, &[a.model.as_str()], base_units)?;
     let model = build_model(
         &a.model,
         ModelContext {
@@ -558,7 +697,7 @@ pub fn run_forecast(a: ForecastArgs) -> Result<ExitCode> {
     )?;
     let mut f = forecast_at(
         &set,
-        &base_units,
+        base_units,
         model.as_ref(),
         origin,
         train,
@@ -577,44 +716,54 @@ pub fn run_forecast(a: ForecastArgs) -> Result<ExitCode> {
         None => None,
     };
     let units = &target;
-    let (scores, order) = if coarse {
-        let summed = aggregate_to_units(&base_units, &f.forecast.scores, units)?;
-        let order = sl_engine::sl_analytics::forecast::metrics::rank(&summed, a.seed);
-        (summed, order)
-    } else {
-        (f.forecast.scores.clone(), f.order.clone())
-    };
     let areas = units.unit_area_m2();
+    // Units of unequal areas are ranked by score per unit area, as backtests rank them.
+    let (scores, density, order) = if coarse {
+        let summed = aggregate_to_units(base_units, &f.forecast.scores, units)?;
+        let density: Vec<f64> = summed.iter().zip(&areas).map(|(s, a)| s / a).collect();
+        let order = metrics::rank(&density, a.seed);
+        (summed, Some(density), order)
+    } else {
+        (f.forecast.scores.clone(), None, f.order.clone())
+    };
     let flagged = match (a.top_cells, a.area_budget) {
         (Some(n), _) => n.clamp(1, units.len()),
         (None, Some(b)) => {
-            let unit_m2 = area_unit_m2(&a.area_unit)?;
-            // As many of the top units as fit in the budget.
-            let mut used = 0.0;
-            let mut k = 0;
-            for &i in &order {
-                let a_i = areas[i as usize];
-                if !a_i.is_finite() {
-                    bail!(
-                        "--area-budget needs unit areas: use grid cells or --hex, or --top-cells"
-                    );
-                }
-                if used + a_i > b * unit_m2 {
-                    break;
-                }
-                used += a_i;
-                k += 1;
+            let budget = b * area_unit_m2(&a.area_unit)?;
+            if areas.iter().any(|x| !x.is_finite()) {
+                bail!(
+                    "--area-budget needs unit areas: use grid cells, --hex or --area-units boundary, or --top-cells"
+                );
             }
-            if k == 0 {
-                bail!("--area-budget {b} {} is smaller than one unit", a.area_unit);
+            let smallest = areas.iter().copied().fold(f64::INFINITY, f64::min);
+            if budget < smallest {
+                bail!(
+                    "--area-budget {b} {} is smaller than one unit ({:.4} {})",
+                    a.area_unit,
+                    smallest / area_unit_m2(&a.area_unit)?,
+                    a.area_unit
+                );
             }
-            k
+            // As many of the top units as fit in the budget (at least the first).
+            metrics::units_within(&order, &areas, budget)
         }
-        (None, None) => {
-            sl_engine::sl_analytics::forecast::metrics::cells_for(a.coverage / 100.0, units.len())
+        (None, None) if coarse => {
+            let total: f64 = areas.iter().sum();
+            metrics::units_within(&order, &areas, a.coverage / 100.0 * total)
         }
+        (None, None) => metrics::cells_for(a.coverage / 100.0, units.len()),
     };
     let flagged_area: f64 = order.iter().take(flagged).map(|&i| areas[i as usize]).sum();
+    if let Some(b) = a.area_budget
+        && a.top_cells.is_none()
+        && flagged_area > b * area_unit_m2(&a.area_unit)? * (1.0 + 1e-12)
+    {
+        eprintln!(
+            "warning: the top-ranked unit alone ({:.4} {}) is larger than --area-budget {b}; it is flagged on its own",
+            flagged_area / area_unit_m2(&a.area_unit)?,
+            a.area_unit
+        );
+    }
     let mut rank_of = vec![0usize; units.len()];
     for (r, &i) in order.iter().enumerate() {
         rank_of[i as usize] = r + 1;
@@ -624,6 +773,10 @@ pub fn run_forecast(a: ForecastArgs) -> Result<ExitCode> {
         let i = i as usize;
         let mut m = unit_columns(units, i);
         m.insert("score".into(), num(scores[i]));
+        if let Some(d) = &density {
+            m.insert("area_km2".into(), num(areas[i] / 1e6));
+            m.insert("score_per_km2".into(), num(d[i] * 1e6));
+        }
         m.insert("rank".into(), json!(rank_of[i]));
         m.insert("flagged".into(), json!(rank_of[i] <= flagged));
         table.push(Some(i), m);

@@ -157,16 +157,44 @@ pub fn backtest_html(doc: &Value) -> String {
         esc(&title)
     );
     let _ = write!(s, "<h1>{}</h1>", esc(&title));
+    // The scored units: grid cells, or H3 cells and boundary areas that the models' base
+    // grid is summed into (ranked by score per unit area, flagged by area).
+    let u = &doc["units"];
+    let units = match u["kind"].as_str() {
+        Some("h3") => format!("{} H3 cells of resolution {}", u["cells"], u["resolution"]),
+        Some("boundary") => format!(
+            "{} areas of {}",
+            u["areas"],
+            esc(u["boundary_file"].as_str().unwrap_or("the boundary"))
+        ),
+        _ => format!("{} cells", u["cells"]),
+    };
+    let on_units = doc["base_cell_size_m"].is_number();
     let _ = write!(
         s,
-        "<p>{} origins from {} every {} days; {} days of training; {}-day horizon; {} cells ({:.1} km²). PAI = hit rate / area share; PEI* = hits / best possible hits with as many cells; ± is the standard error over origins. Ties in scores are broken by a seeded random order.</p>",
+        "<p>{} origins from {} every {} days; {} days of training; {}-day horizon; {} ({:.1} km²){}. PAI = hit rate / area share; PEI* = hits / best possible hits {}; ± is the standard error over origins. Ties in scores are broken by a seeded random order.</p>",
         doc["origins"],
         esc(doc["start"].as_str().unwrap_or("")),
         doc["step_days"],
         doc["train_days"],
         doc["horizon_days"],
-        doc["units"]["cells"],
-        f(&doc["study_area_km2"]).unwrap_or(f64::NAN)
+        units,
+        f(&doc["units_area_km2"])
+            .or_else(|| f(&doc["study_area_km2"]))
+            .unwrap_or(f64::NAN),
+        if on_units {
+            format!(
+                ", the models run on {} m base cells summed into the units, which are ranked by score per unit area and flagged by area",
+                doc["base_cell_size_m"]
+            )
+        } else {
+            String::new()
+        },
+        if on_units {
+            "within the same area"
+        } else {
+            "with as many cells"
+        }
     );
     s.push_str("<table><caption>Leaderboard (mean over origins)</caption><tr><th>model</th>");
     for c in &coverages {

@@ -847,9 +847,15 @@ fn backtest_contract_report_and_forecast() {
             sum <= whole * (1.0 + 1e-9) && sum >= 0.95 * whole,
             "{units:?}: {sum} of {whole}"
         );
+        // Units of unequal areas are ranked by score per unit area, as backtests rank
+        // them.
         let top = v["top"].as_array().expect("top");
         for w in top.windows(2) {
-            assert!(f64_of(&w[0], "score") >= f64_of(&w[1], "score"));
+            assert!(f64_of(&w[0], "score_per_km2") >= f64_of(&w[1], "score_per_km2"));
+        }
+        for r in top {
+            let (score, area) = (f64_of(r, "score"), f64_of(r, "area_km2"));
+            assert!((f64_of(r, "score_per_km2") * area - score).abs() <= 1e-9 * score.max(1.0));
         }
     }
     // Saved forecasts keep their settings and parameters; the same settings give the
@@ -943,4 +949,165 @@ fn backtest_contract_report_and_forecast() {
     for w in top.windows(2) {
         assert!(f64_of(&w[0], "score") >= f64_of(&w[1], "score"));
     }
+}
+
+/// Backtests on H3 cells and on the stored boundary's areas (St. Louis's 88
+/// neighbourhoods): the models run on a 100 m base grid whose cells are summed into the
+/// units, and coverage is measured by area. The JSON keeps the grid backtest's shape;
+/// at every origin the flagged units fit the area budget (or are the top unit alone),
+/// PAI is the hit rate over the flagged area's share, hit rate and PEI* are shares, and
+/// flagging every unit gives hit rate, PAI and PEI* 1.
+#[test]
+fn backtest_on_hexagons_and_boundary_areas() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let base = [
+        "backtest",
+        "--category",
+        BURGLARY,
+        "--models",
+        "naive,historical",
+        "--train-days",
+        "120",
+        "--origins",
+        "4",
+        "--start",
+        "2019-07-01",
+        "--json",
+    ];
+    let mut boundary_area = None;
+    for (units, kind) in [
+        (&["--hex", "8"][..], "h3"),
+        (&["--area-units", "boundary"][..], "boundary"),
+    ] {
+        let html = dir.path().join(format!("{kind}.html"));
+        let mut c = cmd(&base);
+        c.args(units).args(["--coverage", "1,5,20,100"]);
+        c.arg("--html").arg(&html);
+        let v = run_json(&mut c);
+        assert_eq!(v["units"]["kind"], kind);
+        assert_eq!(v["base_cell_size_m"], 100.0);
+        assert!(v["cell_size_m"].is_null());
+        assert_eq!(v["study_area_from"], "units");
+        let area = f64_of(&v, "study_area_km2");
+        assert_eq!(area, f64_of(&v, "units_area_km2"));
+        if kind == "boundary" {
+            // The neighbourhoods tile the city: their areas add up to the boundary's.
+            assert_eq!(v["units"]["areas"], 88);
+            boundary_area = Some(area);
+        }
+        let models = v["models"].as_array().expect("models");
+        assert_eq!(models.len(), 2);
+        for m in models {
+            assert!(m["name"].is_string() && m["parameters"].is_object(), "{m}");
+            let cov = m["coverage"].as_array().expect("coverage");
+            assert_eq!(cov.len(), 4);
+            for c in cov {
+                for k in ["pai", "hit_rate", "pei_star", "units", "area_km2"] {
+                    assert!(c[k].is_number(), "{k} in {c}");
+                }
+            }
+            let origins = m["origins"].as_array().expect("origins");
+            assert_eq!(origins.len(), 4);
+            for o in origins {
+                assert!(o["error"].is_null(), "{o}");
+                assert!(o["test_events"].as_u64().expect("test events") > 0);
+                for (j, pct) in [1.0, 5.0, 20.0, 100.0].iter().enumerate() {
+                    let (pai, hit, pei) = (
+                        o["pai"][j].as_f64().expect("pai"),
+                        o["hit_rate"][j].as_f64().expect("hit rate"),
+                        o["pei_star"][j].as_f64().expect("PEI*"),
+                    );
+                    let flagged = o["area_km2"][j].as_f64().expect("area");
+                    let n = o["units"][j].as_u64().expect("units");
+                    assert!(n >= 1 && flagged > 0.0);
+                    assert!(
+                        n == 1 || flagged <= pct / 100.0 * area * (1.0 + 1e-9),
+                        "{kind} {pct}%: {flagged} km² of {area}"
+                    );
+                    assert!((0.0..=1.0).contains(&hit) && (0.0..=1.0).contains(&pei));
+                    assert!(pai.is_finite());
+                    assert!((pai * flagged / area - hit).abs() < 1e-9, "{o}");
+                }
+                // Everything flagged: every event of the units is a hit.
+                assert_eq!(o["hit_rate"][3], 1.0);
+                assert!((o["pai"][3].as_f64().expect("pai") - 1.0).abs() < 1e-12);
+                assert_eq!(o["pei_star"][3], 1.0);
+            }
+            // The mean PAI is the mean of the origins'.
+            let pais: Vec<f64> = origins
+                .iter()
+                .filter_map(|o| o["pai"][1].as_f64())
+                .collect();
+            let mean = pais.iter().sum::<f64>() / pais.len() as f64;
+            assert!((mean - f64_of(&cov[1], "pai")).abs() < 1e-9);
+        }
+        let page = std::fs::read_to_string(&html).expect("report");
+        assert!(page.contains("<svg") && page.contains("Leaderboard"));
+
+        // Area budgets: the top units that fit at every origin.
+        let mut c = cmd(&base);
+        c.args(units)
+            .args(["--area-budget", "5,20", "--area-unit", "km2"]);
+        let v = run_json(&mut c);
+        for m in v["models"].as_array().expect("models") {
+            for o in m["origins"].as_array().expect("origins") {
+                for (j, budget) in [5.0, 20.0].iter().enumerate() {
+                    let flagged = o["area_km2"][j].as_f64().expect("area");
+                    let n = o["units"][j].as_u64().expect("units");
+                    assert!(n == 1 || flagged <= budget * (1.0 + 1e-9), "{flagged} km²");
+                }
+            }
+        }
+    }
+    // The neighbourhoods' areas add up to the jurisdiction's, NIJ's PAI area.
+    let nij = run_json(&mut cmd(&[
+        "backtest",
+        "--category",
+        BURGLARY,
+        "--nij",
+        "--train-days",
+        "120",
+        "--origins",
+        "1",
+        "--start",
+        "2019-07-01",
+        "--json",
+    ]));
+    let jurisdiction = f64_of(&nij, "study_area_km2");
+    let summed = boundary_area.expect("boundary run");
+    assert!((summed - jurisdiction).abs() < 1e-9 * jurisdiction);
+
+    // Area codes have no outlines to sum cells into; budgets below every unit are refused.
+    let bad = run(&mut cmd(&[
+        "backtest",
+        "--area-units",
+        "neighbourhood",
+        "--start",
+        "2019-07-01",
+    ]));
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("use --area-units boundary, --hex"));
+    let small = run(&mut cmd(&[
+        "backtest",
+        "--hex",
+        "8",
+        "--area-budget",
+        "0.01",
+        "--area-unit",
+        "km2",
+        "--start",
+        "2019-07-01",
+    ]));
+    assert_eq!(small.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&small.stderr).contains("smaller than the smallest unit"));
+    let nij_hex = run(&mut cmd(&[
+        "backtest",
+        "--nij",
+        "--hex",
+        "8",
+        "--start",
+        "2019-07-01",
+    ]));
+    assert_eq!(nij_hex.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&nij_hex.stderr).contains("--nij scores square grid cells"));
 }

@@ -1,10 +1,14 @@
 //! Forecasts and backtests over stored events: turns a selection into the time-ordered
 //! points forecasters take, runs rolling-origin backtests model by model (timing each),
-//! and makes one forecast from a chosen origin. The models live in sl-analytics.
+//! and makes one forecast from a chosen origin. The models live in sl-analytics. Models
+//! score the cells of a grid; forecasts and backtests for H3 cells or the boundary's
+//! areas run them on a fine base grid and sum its cells into the units.
 
 use std::time::Instant;
 
-use sl_analytics::forecast::backtest::{BacktestConfig, ModelBacktest, backtest};
+use sl_analytics::forecast::backtest::{
+    BacktestConfig, ModelBacktest, UnitScoring, backtest, backtest_units, sum_into_units,
+};
 use sl_analytics::forecast::metrics::rank;
 use sl_analytics::forecast::{Event, Forecast, Forecaster, Training};
 
@@ -45,10 +49,19 @@ pub struct TimedBacktest {
 fn grid_of(units: &Units) -> Result<&sl_analytics::grid::MaskedGrid> {
     units.grid().ok_or_else(|| {
         EngineError::Invalid(
-            "forecasts and backtests score grid cells: pass --cell-size, not --hex or --area-units"
+            "the models run on grid cells: they need a grid (with --hex or --area-units boundary, the base grid of --base-cell-size)"
                 .into(),
         )
     })
+}
+
+fn timed(run: impl FnOnce() -> ModelBacktest) -> TimedBacktest {
+    let started = Instant::now();
+    let result = run();
+    TimedBacktest {
+        result,
+        seconds: started.elapsed().as_secs_f64(),
+    }
 }
 
 /// Backtests each model in turn on the same events, grid and origins.
@@ -62,14 +75,46 @@ pub fn run_backtests(
     let events = forecast_events(set, units);
     Ok(models
         .iter()
-        .map(|m| {
-            let started = Instant::now();
-            let result = backtest(&events, grid, m.as_ref(), cfg);
-            TimedBacktest {
-                result,
-                seconds: started.elapsed().as_secs_f64(),
-            }
+        .map(|m| timed(|| backtest(&events, grid, m.as_ref(), cfg)))
+        .collect())
+}
+
+/// Backtests each model in turn on `target`'s units (H3 cells or the boundary's
+/// features): every model is fitted on `base`'s grid with the same events and origins
+/// as [`run_backtests`] would use, its cell scores are summed into the unit holding
+/// each cell's centre, and the units are ranked by score per square metre and measured
+/// by area (`cfg.study_area` in square metres). The period's events count in the unit
+/// holding their own point.
+pub fn run_unit_backtests(
+    set: &EventSet,
+    base: &Units,
+    target: &Units,
+    models: &[Box<dyn Forecaster>],
+    cfg: &BacktestConfig,
+) -> Result<Vec<TimedBacktest>> {
+    let grid = grid_of(base)?;
+    let cell_unit = cell_units(base, target)?;
+    let frame = base.frame();
+    let mut placed: Vec<(Event, Option<u32>)> = set
+        .located()
+        .map(|e| {
+            let (x, y) = frame.to_frame(e.x, e.y);
+            let unit = target.unit_of(set, e).map(|u| u as u32);
+            let t = e.from as f64 / DAY;
+            (Event { x, y, t }, unit)
         })
+        .collect();
+    // The same stable sort as `forecast_events`, so models see the same sequence.
+    placed.sort_by(|a, b| a.0.t.total_cmp(&b.0.t));
+    let (events, event_unit): (Vec<Event>, Vec<Option<u32>>) = placed.into_iter().unzip();
+    let scoring = UnitScoring {
+        cell_unit,
+        event_unit,
+        area: target.unit_area_m2(),
+    };
+    Ok(models
+        .iter()
+        .map(|m| timed(|| backtest_units(&events, grid, &scoring, m.as_ref(), cfg)))
         .collect())
 }
 
@@ -325,10 +370,9 @@ pub fn history_needed(models: &[Box<dyn Forecaster>], train: f64) -> f64 {
         .fold(train, f64::max)
 }
 
-/// A forecast on a fine grid summed into coarser units (H3 cells or the boundary's
-/// features): each grid cell's score goes to the unit holding the cell's centre.
-/// Returns the score per target unit. Expected counts stay expected counts.
-pub fn aggregate_to_units(grid_units: &Units, scores: &[f64], target: &Units) -> Result<Vec<f64>> {
+/// The unit of `target` (H3 cells or the boundary's features) holding the centre of
+/// each masked cell of `grid_units`' grid; `None` where the centre is in no unit.
+pub fn cell_units(grid_units: &Units, target: &Units) -> Result<Vec<Option<u32>>> {
     let grid = grid_of(grid_units)?;
     if matches!(target.kind, super::units::UnitKind::Area(_)) {
         return Err(EngineError::Invalid(
@@ -337,7 +381,7 @@ pub fn aggregate_to_units(grid_units: &Units, scores: &[f64], target: &Units) ->
         ));
     }
     let frame = grid_units.frame();
-    let mut centres: Vec<(f64, f64)> = grid
+    let local: Vec<(f64, f64)> = grid
         .cells()
         .iter()
         .map(|&(r, c)| {
@@ -345,17 +389,24 @@ pub fn aggregate_to_units(grid_units: &Units, scores: &[f64], target: &Units) ->
             frame.from_frame(u, v)
         })
         .collect();
-    let local = centres.clone();
+    let mut centres = local.clone();
     sl_ingest::crs::to_wgs84(grid_units.local_crs(), &mut centres)?;
-    let mut out = vec![0.0; target.len()];
-    for ((&(x, y), &(lon, lat)), &v) in local.iter().zip(&centres).zip(scores) {
-        if let Some(u) = target.unit_of_point(x, y, lon, lat)
-            && v.is_finite()
-        {
-            out[u] += v;
-        }
-    }
-    Ok(out)
+    Ok(local
+        .iter()
+        .zip(&centres)
+        .map(|(&(x, y), &(lon, lat))| target.unit_of_point(x, y, lon, lat).map(|u| u as u32))
+        .collect())
+}
+
+/// A forecast on a fine grid summed into coarser units (H3 cells or the boundary's
+/// features): each grid cell's score goes to the unit holding the cell's centre.
+/// Returns the score per target unit. Expected counts stay expected counts.
+pub fn aggregate_to_units(grid_units: &Units, scores: &[f64], target: &Units) -> Result<Vec<f64>> {
+    Ok(sum_into_units(
+        &cell_units(grid_units, target)?,
+        scores,
+        target.len(),
+    ))
 }
 
 #[cfg(test)]

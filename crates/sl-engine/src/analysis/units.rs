@@ -121,6 +121,8 @@ pub struct Units {
     pub boundary_file: Option<String>,
     /// Area inside the stored jurisdiction boundary, square metres (NIJ's study area).
     pub boundary_area_m2: Option<f64>,
+    /// Area of each boundary feature unit, square metres (empty for other units).
+    feature_area_m2: Vec<f64>,
     local_crs: String,
     /// The grid's frame (identity for other units).
     frame: GridFrame,
@@ -141,6 +143,8 @@ struct LocalBoundary {
     /// Area inside the boundary, square metres: the features' areas (holes
     /// subtracted) added up.
     area_m2: f64,
+    /// Each feature's area (holes subtracted), square metres, in feature order.
+    feature_area_m2: Vec<f64>,
 }
 
 /// Area enclosed by one feature's flat rings under the even-odd rule: a ring inside an
@@ -180,6 +184,7 @@ fn local_boundary<S: Store>(store: &S, set: &EventSet) -> Result<Option<LocalBou
     let proj = Reprojector::new("EPSG:4326", &set.dataset.local_crs)?;
     let mut rings = Vec::new();
     let mut area_m2 = 0.0;
+    let mut feature_area_m2 = Vec::with_capacity(lonlat.features.len());
     let mut bbox = [
         f64::INFINITY,
         f64::INFINITY,
@@ -205,11 +210,14 @@ fn local_boundary<S: Store>(store: &S, set: &EventSet) -> Result<Option<LocalBou
         }
         // Holes are rings of the same feature; features (districts, neighbourhoods)
         // tile the jurisdiction, so their areas add up.
-        area_m2 += even_odd_area(&rings[first_ring..]);
+        let feature = even_odd_area(&rings[first_ring..]);
+        area_m2 += feature;
+        feature_area_m2.push(feature);
     }
     Ok(Some(LocalBoundary {
         file,
         area_m2,
+        feature_area_m2,
         local_index: PolygonIndex::new(rings.iter()),
         lonlat,
         local_bbox: bbox,
@@ -227,6 +235,7 @@ pub fn build_units<S: Store>(store: &S, set: &EventSet, spec: UnitSpec) -> Resul
         mask: None,
         boundary_file: boundary.as_ref().map(|b| b.file.clone()),
         boundary_area_m2: boundary.as_ref().map(|b| b.area_m2),
+        feature_area_m2: Vec::new(),
         local_crs: set.dataset.local_crs.clone(),
         frame: GridFrame::default(),
         hex_resolution: None,
@@ -388,6 +397,7 @@ pub fn build_units<S: Store>(store: &S, set: &EventSet, spec: UnitSpec) -> Resul
                     .or_default()
                     .extend(f.rings.iter().cloned());
                 units.labels.push(label);
+                units.feature_area_m2.push(b.feature_area_m2[k]);
                 indexes.push(PolygonIndex::new(f.rings.iter()));
             }
             units.kind = UnitKind::Boundary(indexes);
@@ -561,7 +571,9 @@ impl Units {
         })
     }
 
-    /// Area of each unit in square metres (grids and hexagons; NaN for areas).
+    /// Area of each unit in square metres: grid cells and boundary features in the
+    /// local CRS, hexagons on H3's sphere; NaN for area codes, whose outlines are not
+    /// known.
     pub fn unit_area_m2(&self) -> Vec<f64> {
         match &self.kind {
             UnitKind::Grid(g) => vec![g.grid().cell_area(); g.len()],
@@ -573,7 +585,8 @@ impl Units {
                         .unwrap_or(f64::NAN)
                 })
                 .collect(),
-            UnitKind::Area(_) | UnitKind::Boundary(_) => vec![f64::NAN; self.len()],
+            UnitKind::Boundary(_) => self.feature_area_m2.clone(),
+            UnitKind::Area(_) => vec![f64::NAN; self.len()],
         }
     }
 
