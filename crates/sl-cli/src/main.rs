@@ -7,6 +7,7 @@ mod cmd_hotspots;
 mod cmd_near_repeat;
 mod cmd_patterns;
 mod cmd_priorities;
+mod cmd_serve;
 mod commands;
 mod output;
 mod report;
@@ -100,6 +101,11 @@ enum Command {
     ///       --cell-size 150 --horizon-days 7 --geojson forecast.geojson
     #[command(verbatim_doc_comment)]
     Forecast(cmd_backtest::ForecastArgs),
+    /// Serve the HTTP API over a store (JSON under /api/, OpenAPI at /api/openapi.json).
+    ///
+    ///   streetlight serve --db city.db --addr 127.0.0.1:8080
+    #[command(verbatim_doc_comment)]
+    Serve(cmd_serve::ServeArgs),
 }
 
 /// The store file, shared by every command.
@@ -150,6 +156,7 @@ fn main() -> ExitCode {
         Command::Priorities(a) => cmd_priorities::run(a),
         Command::Backtest(a) => cmd_backtest::run_backtest(a),
         Command::Forecast(a) => cmd_backtest::run_forecast(a),
+        Command::Serve(a) => cmd_serve::run(a),
     };
     match result {
         Ok(code) => code,
