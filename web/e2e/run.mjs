@@ -10,7 +10,7 @@
 // It fails on any console error, page error, failed request or request to another origin.
 // Screenshots go to web/e2e/artifacts/. The last line is "N passed, N failed".
 import { chromium } from 'playwright-core';
-import { mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startMockServer } from '../scripts/mock-server.mjs';
@@ -37,6 +37,10 @@ const TIMEOUT = Number(process.env.E2E_TIMEOUT_MS ?? 30000);
 let mock = null;
 let base = process.env.E2E_BASE_URL?.replace(/\/$/, '');
 if (!base) {
+  if (!existsSync(join(here, '..', 'dist', 'index.html'))) {
+    console.error('error: web/dist is missing; run `npm run build` first');
+    process.exit(1);
+  }
   mock = await startMockServer({ port: 0 });
   base = mock.url;
 }
@@ -177,6 +181,12 @@ try {
     await page.uncheck('#layer-counts');
     expect((await vis('counts-fill')) === 'none', 'counts layer still visible after unticking it');
     await page.check('#layer-counts');
+    await page.check('#layer-events');
+    await page.waitForFunction(() => document.querySelector('#legend')?.textContent?.includes('located events'));
+    await mapIdle(page, 'analyst', ['events']);
+    expect((await vis('events-heat')) === 'visible', 'events heat map not visible after the toggle');
+    await page.screenshot({ path: join(artifacts, '03b-map-events.png') });
+    await page.uncheck('#layer-events');
   });
 
   await step('clicking a cell opens its explanation', async () => {

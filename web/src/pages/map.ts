@@ -426,8 +426,11 @@ function addSourcesAndLayers(map: maplibregl.Map): void {
   map.addLayer({
     id: 'events-heat', type: 'heatmap', source: 'events', maxzoom: 14,
     paint: {
-      'heatmap-radius': ['interpolate', ['linear'], ['zoom'], 10, 6, 14, 18],
-      'heatmap-intensity': ['interpolate', ['linear'], ['zoom'], 10, 0.6, 14, 1.5],
+      'heatmap-radius': ['interpolate', ['linear'], ['zoom'], 10, 5, 14, 16],
+      'heatmap-intensity': ['interpolate', ['linear'], ['zoom'], 10, 0.3, 14, 1],
+      // one dark blue hue, so that it reads apart from the counts' yellow-to-red ramp
+      'heatmap-color': ['interpolate', ['linear'], ['heatmap-density'],
+        0, 'rgba(20,40,90,0)', 0.2, 'rgba(20,40,90,0.25)', 0.6, 'rgba(20,40,90,0.6)', 1, 'rgba(10,20,60,0.9)'],
       'heatmap-opacity': ['interpolate', ['linear'], ['zoom'], 12, 0.8, 14, 0],
     },
   });
