@@ -110,7 +110,10 @@ async function render(): Promise<void> {
       main.append(h('p', { class: 'empty' }, 'No dataset is loaded yet. Load one with `streetlight ingest`.'));
       return;
     }
-    cleanup = await entry.page(main, route.params);
+    const done = await entry.page(main, route.params);
+    // another route rendered while this page was loading: dispose of it at once
+    if (ticket !== rendering) done?.();
+    else cleanup = done;
   } catch (e) {
     if (ticket !== rendering) return;
     app.append(errorBox(e));

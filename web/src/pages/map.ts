@@ -326,8 +326,17 @@ export async function mapPage(root: HTMLElement, params: URLSearchParams): Promi
         h('button', { type: 'button', class: 'close', 'aria-label': 'Close', onclick: closeExplain }, '×')),
       h('div', { class: 'why' }, lines.map((l) => h('p', {}, l))),
       h('dl', {}, items),
-      h('p', { class: 'muted small' }, `${filters.cell_size} m grid cell; row 0 is the southernmost row, col 0 the westernmost. Times in ${tz ?? 'the dataset’s zone'}.`),
+      h('p', { class: 'muted small' }, `${cellSizeOf() ?? '–'} m grid cell; row 0 is the southernmost row, col 0 the westernmost. Times in ${tz ?? 'the dataset’s zone'}.`),
     );
+  }
+
+  /** The cell size the loaded layers say they use (their `meta.units`), not the form's. */
+  function cellSizeOf(): number | undefined {
+    for (const id of ['counts', 'hotspots', 'forecast'] as const) {
+      const size = (meta[id] as { units?: { cell_size?: number } } | undefined)?.units?.cell_size;
+      if (size !== undefined) return size;
+    }
+    return undefined;
   }
 
   function showEvent(f: Feature<Geometry, api.EventProps>): void {
