@@ -1,0 +1,281 @@
+#!/usr/bin/env node
+// Browser end-to-end test: Debian's Chromium driven by playwright-core.
+//
+//   npm run build && npm run e2e                       # against the mock (dist/ + fixtures/)
+//   E2E_BASE_URL=http://127.0.0.1:8080 E2E_USER=name E2E_PASSWORD=secret npm run e2e
+//                                                      # against a running `streetlight serve`
+//
+// Steps: the login page, signing in, the analyst map drawn (canvas pixels checked), a layer
+// toggled, a cell's explanation, the other pages, and the shift briefing on a 390×844 phone.
+// It fails on any console error, page error, failed request or request to another origin.
+// Screenshots go to web/e2e/artifacts/. The last line is "N passed, N failed".
+import { chromium } from 'playwright-core';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startMockServer } from '../scripts/mock-server.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const artifacts = join(here, 'artifacts');
+rmSync(artifacts, { recursive: true, force: true });
+mkdirSync(artifacts, { recursive: true });
+
+const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
+const FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--enable-unsafe-swiftshader',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--no-first-run',
+];
+const USER = process.env.E2E_USER ?? 'demo';
+const PASSWORD = process.env.E2E_PASSWORD ?? 'demo';
+const TIMEOUT = Number(process.env.E2E_TIMEOUT_MS ?? 30000);
+
+let mock = null;
+let base = process.env.E2E_BASE_URL?.replace(/\/$/, '');
+if (!base) {
+  if (!existsSync(join(here, '..', 'dist', 'index.html'))) {
+    console.error('error: web/dist is missing; run `npm run build` first');
+    process.exit(1);
+  }
+  mock = await startMockServer({ port: 0 });
+  base = mock.url;
+}
+const origin = new URL(base).origin;
+
+const problems = []; // console errors, page errors, failed or foreign requests
+function watch(page, tag) {
+  page.on('console', (msg) => {
+    if (msg.type() !== 'error') return;
+    // The one expected error: the session probe (GET /api/auth/me) answers 401 when nobody is
+    // signed in, and Chromium logs every 4xx response. Any other error fails the test.
+    const url = msg.location()?.url ?? '';
+    if (/status of 401/.test(msg.text()) && new URL(url, origin).pathname === '/api/auth/me') return;
+    problems.push(`[${tag}] console error: ${msg.text()} (${url})`);
+  });
+  page.on('pageerror', (err) => problems.push(`[${tag}] page error: ${err.message}`));
+  page.on('requestfailed', (req) => problems.push(`[${tag}] request failed: ${req.url()} (${req.failure()?.errorText})`));
+  page.on('request', (req) => {
+    const u = req.url();
+    if (!u.startsWith(origin + '/') && !u.startsWith('data:') && !u.startsWith('blob:')) {
+      problems.push(`[${tag}] request to another origin: ${u}`);
+    }
+  });
+}
+
+const results = [];
+async function step(name, fn) {
+  if (results.some((r) => !r.ok)) {
+    results.push({ name, ok: false, error: 'skipped: an earlier step failed' });
+    console.log(`not ok - ${name} (skipped)`);
+    return;
+  }
+  const before = problems.length;
+  try {
+    await fn();
+    if (problems.length > before) throw new Error(problems.slice(before).join('\n  '));
+    results.push({ name, ok: true });
+    console.log(`ok - ${name}`);
+  } catch (e) {
+    results.push({ name, ok: false, error: e.message });
+    console.log(`not ok - ${name}\n  ${String(e.message).split('\n').join('\n  ')}`);
+  }
+}
+function expect(cond, message) {
+  if (!cond) throw new Error(message);
+}
+
+/** Share of an element's screenshot pixels that differ from the map background. */
+async function inkShare(page, selector, background = [0xee, 0xf0, 0xee]) {
+  const png = await page.locator(selector).screenshot();
+  return page.evaluate(async ({ b64, bg }) => {
+    const img = new Image();
+    img.src = `data:image/png;base64,${b64}`;
+    await img.decode();
+    const c = document.createElement('canvas');
+    c.width = img.width;
+    c.height = img.height;
+    const ctx = c.getContext('2d');
+    ctx.drawImage(img, 0, 0);
+    const d = ctx.getImageData(0, 0, c.width, c.height).data;
+    let ink = 0;
+    let saturated = 0; // coloured data (counts, spots, forecast), not the grey/white boundaries
+    const colours = new Set();
+    for (let i = 0; i < d.length; i += 4) {
+      const diff = Math.abs(d[i] - bg[0]) + Math.abs(d[i + 1] - bg[1]) + Math.abs(d[i + 2] - bg[2]);
+      if (diff > 24) {
+        ink++;
+        colours.add((d[i] >> 4) * 256 + (d[i + 1] >> 4) * 16 + (d[i + 2] >> 4));
+        if (Math.max(d[i], d[i + 1], d[i + 2]) - Math.min(d[i], d[i + 1], d[i + 2]) > 60) saturated++;
+      }
+    }
+    const n = d.length / 4;
+    return { share: ink / n, saturated: saturated / n, colours: colours.size, width: c.width, height: c.height };
+  }, { b64: png.toString('base64'), bg: background });
+}
+
+/** Waits until a map on the page has loaded its style, sources and tiles and stopped moving. */
+async function mapIdle(page, id, sources) {
+  await page.waitForFunction(({ id, sources }) => {
+    const map = window.__streetlight?.maps?.[id];
+    if (!map || !map.loaded() || map.isMoving()) return false;
+    return sources.every((s) => map.getSource(s) && map.isSourceLoaded(s));
+  }, { id, sources }, { timeout: TIMEOUT });
+  // one more frame so the canvas shows what was just loaded
+  await page.evaluate((id) => new Promise((r) => {
+    const map = window.__streetlight.maps[id];
+    map.triggerRepaint();
+    map.once('render', () => requestAnimationFrame(() => r()));
+  }), id);
+}
+
+const browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS, headless: true });
+let exitCode = 1;
+try {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  context.setDefaultTimeout(TIMEOUT);
+  const page = await context.newPage();
+  watch(page, 'desktop');
+
+  await step('unauthenticated visit shows the login page', async () => {
+    await page.goto(`${base}/#/map`);
+    await page.waitForSelector('#login-form');
+    expect(page.url().includes('#/login'), `expected the login route, got ${page.url()}`);
+    await page.screenshot({ path: join(artifacts, '01-login.png') });
+  });
+
+  await step('signing in opens the analyst map', async () => {
+    await page.fill('#login-name', USER);
+    await page.fill('#login-password', PASSWORD);
+    await page.click('#login-submit');
+    await page.waitForSelector('#map canvas');
+    expect(page.url().includes('#/map'), `expected the map route, got ${page.url()}`);
+  });
+
+  await step('the map canvas is drawn (not blank)', async () => {
+    await page.waitForSelector('#legend .legend-item');
+    await mapIdle(page, 'analyst', ['boundary', 'counts', 'forecast']);
+    const ink = await inkShare(page, '#map');
+    await page.screenshot({ path: join(artifacts, '02-map.png') });
+    console.log(`  map: ${(ink.share * 100).toFixed(1)}% of ${ink.width}×${ink.height} pixels drawn, ${(ink.saturated * 100).toFixed(1)}% in data colours, ${ink.colours} colours`);
+    expect(ink.share > 0.05 && ink.colours >= 4,
+      `map looks blank: ${(ink.share * 100).toFixed(2)}% non-background pixels, ${ink.colours} colours`);
+    expect(ink.saturated > 0.01, `no data drawn: ${(ink.saturated * 100).toFixed(2)}% of pixels in data colours`);
+  });
+
+  await step('toggling a layer shows and hides it', async () => {
+    const vis = (layer) => page.evaluate((l) => window.__streetlight.maps.analyst.getLayoutProperty(l, 'visibility'), layer);
+    expect((await vis('hotspots-fill')) === 'none', 'hot spots should start hidden');
+    const before = await inkShare(page, '#map');
+    await page.check('#layer-hotspots');
+    await page.waitForFunction(() => document.querySelector('#legend')?.textContent?.includes('Gi* hot spots'));
+    await mapIdle(page, 'analyst', ['hotspots']);
+    expect((await vis('hotspots-fill')) === 'visible', 'hot spots layer not visible after the toggle');
+    const after = await inkShare(page, '#map');
+    await page.screenshot({ path: join(artifacts, '03-map-hotspots.png') });
+    expect(Math.abs(after.share - before.share) > 0.001 || after.colours !== before.colours,
+      'the canvas did not change when the hot spots layer was turned on');
+    await page.uncheck('#layer-counts');
+    expect((await vis('counts-fill')) === 'none', 'counts layer still visible after unticking it');
+    await page.check('#layer-counts');
+    await page.check('#layer-events');
+    await page.waitForFunction(() => document.querySelector('#legend')?.textContent?.includes('located events'));
+    await mapIdle(page, 'analyst', ['events']);
+    expect((await vis('events-heat')) === 'visible', 'events heat map not visible after the toggle');
+    await page.screenshot({ path: join(artifacts, '03b-map-events.png') });
+    await page.uncheck('#layer-events');
+  });
+
+  await step('clicking a cell opens its explanation', async () => {
+    const target = await page.evaluate(() => {
+      const map = window.__streetlight.maps.analyst;
+      const feats = map.queryRenderedFeatures({ layers: ['forecast-fill'] });
+      const f = feats.find((x) => x.geometry.type === 'Polygon');
+      if (!f) return null;
+      const ring = f.geometry.coordinates[0].slice(0, -1);
+      const lng = ring.reduce((a, p) => a + p[0], 0) / ring.length;
+      const lat = ring.reduce((a, p) => a + p[1], 0) / ring.length;
+      const pt = map.project([lng, lat]);
+      return { x: pt.x, y: pt.y, unit: f.properties.unit };
+    });
+    expect(target, 'no forecast cell is drawn on the map');
+    const box = await page.locator('#map canvas').boundingBox();
+    await page.mouse.click(box.x + target.x, box.y + target.y);
+    await page.waitForSelector('#explanation:not([hidden])');
+    const text = await page.textContent('#explanation');
+    expect(text.includes(`Cell ${target.unit}`), `explanation is for another place: ${text.slice(0, 80)}`);
+    expect(/Forecast: ranked \d+/.test(text), `explanation lacks the forecast rank: ${text}`);
+    expect(/events? here from/.test(text), `explanation lacks the count: ${text}`);
+    expect(/hot spot|cold spot/.test(text), `explanation lacks the Gi* verdict: ${text}`);
+    await page.screenshot({ path: join(artifacts, '04-explanation.png') });
+  });
+
+  await step('patterns page draws the hour × weekday heat map and weekly trend', async () => {
+    await page.click('nav a[data-page="patterns"]');
+    await page.waitForSelector('#patterns svg.heat');
+    const cells = await page.locator('#patterns svg.heat rect[data-row]').count();
+    expect(cells === 7 * 24, `heat map has ${cells} cells, expected 168`);
+    await page.waitForSelector('#trend-text');
+    await page.screenshot({ path: join(artifacts, '05-patterns.png'), fullPage: true });
+  });
+
+  await step('forecasts page shows the leaderboard and PAI curves', async () => {
+    await page.click('nav a[data-page="forecasts"]');
+    await page.waitForSelector('#leaderboard tbody tr');
+    const rows = await page.locator('#leaderboard tbody tr').count();
+    const curves = await page.locator('#pai-curve path[data-series]').count();
+    expect(rows >= 2, `leaderboard has ${rows} rows`);
+    expect(curves === rows, `PAI chart has ${curves} curves for ${rows} models`);
+    await page.screenshot({ path: join(artifacts, '06-forecasts.png'), fullPage: true });
+  });
+
+  await step('data quality page shows the report', async () => {
+    await page.click('nav a[data-page="quality"]');
+    await page.waitForSelector('#quality table#by-year');
+    await page.screenshot({ path: join(artifacts, '07-quality.png'), fullPage: true });
+  });
+
+  await step('shift briefing on a phone (390×844)', async () => {
+    const phone = await browser.newContext({
+      viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true,
+      storageState: await context.storageState(),
+    });
+    phone.setDefaultTimeout(TIMEOUT);
+    const p = await phone.newPage();
+    watch(p, 'phone');
+    await p.goto(`${base}/#/briefing?shift=night`);
+    await p.waitForSelector('#places li.place');
+    await mapIdle(p, 'briefing', ['places']);
+    const places = await p.locator('#places li.place').count();
+    expect(places >= 1, 'no places listed');
+    const whys = await p.locator('#places li.place p.why').allTextContents();
+    expect(whys.every((w) => w.length > 20), 'a place has no reason given');
+    const overflow = await p.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    expect(overflow <= 0, `the page is ${overflow}px wider than the phone`);
+    const ink = await inkShare(p, '#briefing-map');
+    expect(ink.share > 0.01 && ink.saturated > 0.002, `briefing map looks blank (${(ink.share * 100).toFixed(2)}% drawn, ${(ink.saturated * 100).toFixed(2)}% in data colours)`);
+    const markers = await p.locator('#briefing-map .marker').count();
+    expect(markers === places, `${markers} map markers for ${places} places`);
+    await p.screenshot({ path: join(artifacts, '08-briefing-phone.png') });
+    await p.screenshot({ path: join(artifacts, '09-briefing-phone-full.png'), fullPage: true });
+    await phone.close();
+  });
+
+  await step('signing out returns to the login page', async () => {
+    await page.click('#logout');
+    await page.waitForSelector('#login-form');
+  });
+
+  await context.close();
+  const failed = results.filter((r) => !r.ok).length;
+  console.log(`screenshots: ${artifacts}`);
+  console.log(`${results.length - failed} passed, ${failed} failed`);
+  exitCode = failed === 0 ? 0 : 1;
+} finally {
+  await browser.close();
+  if (mock) await mock.close();
+}
+process.exit(exitCode);

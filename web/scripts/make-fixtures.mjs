@@ -1,0 +1,143 @@
+#!/usr/bin/env node
+// Regenerates web/fixtures/ from the real CLI on the demo store, so the mock serves
+// what the server will serve (same JSON shapes, real St. Louis 2019 data).
+//
+//   STREETLIGHT_BIN=../target/release/streetlight STREETLIGHT_DB=../demo-out/streetlight.db \
+//     node scripts/make-fixtures.mjs
+//
+// The store is copied to a temporary folder first and only read there.
+// The `.geojson` fixtures follow web/API.md: the CLI's --geojson FeatureCollection with the
+// --json object (minus its row array) as a foreign member `meta`.
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const repo = resolve(here, '..', '..');
+const bin = process.env.STREETLIGHT_BIN ?? join(repo, 'target/release/streetlight');
+const srcDb = process.env.STREETLIGHT_DB ?? join(repo, 'demo-out/streetlight.db');
+const dataset = 'stlouis-slmpd';
+const out = join(here, '..', 'fixtures', dataset);
+mkdirSync(out, { recursive: true });
+
+const tmp = mkdtempSync(join(tmpdir(), 'sl-fixtures-'));
+const db = join(tmp, 'streetlight.db');
+copyFileSync(srcDb, db);
+for (const ext of ['-wal', '-shm']) if (existsSync(srcDb + ext)) copyFileSync(srcDb + ext, db + ext);
+
+function cli(args) {
+  const text = execFileSync(bin, [...args.slice(0, 1), '--db', db, ...args.slice(1)], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 28,
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
+  return JSON.parse(text);
+}
+const D = ['--dataset', dataset];
+const readJson = (f) => JSON.parse(readFileSync(f, 'utf8'));
+const write = (name, value, dir = out) => {
+  const text = JSON.stringify(value) + '\n';
+  writeFileSync(join(dir, name), text);
+  console.log(`${name.padEnd(36)} ${(text.length / 1024).toFixed(1).padStart(8)} KiB`);
+};
+// 1e-6 degrees is about 0.1 m: plenty for 150-500 m cells and block-level points.
+const round = (c) => (typeof c === 'number' ? Math.round(c * 1e6) / 1e6 : c.map(round));
+const roundGeometry = (g) => ({ ...g, coordinates: round(g.coordinates) });
+// Statistics keep 6 significant digits in the fixtures (the server sends full precision).
+const sig6 = (p) => Object.fromEntries(Object.entries(p).map(([k, v]) =>
+  [k, typeof v === 'number' && !Number.isInteger(v) ? Number(v.toPrecision(6)) : v]));
+
+/** CLI --json object + its --geojson file -> FeatureCollection with `meta`. */
+function spatial(args, rowsKey, keep = () => true, props = (p) => p) {
+  const file = join(tmp, 'layer.geojson');
+  const json = cli([...args, '--json', '--geojson', file]);
+  const meta = { ...json };
+  delete meta[rowsKey];
+  const fc = readJson(file);
+  const features = fc.features
+    .filter((f) => keep(f.properties))
+    .map((f) => ({ type: 'Feature', geometry: roundGeometry(f.geometry), properties: props(f.properties) }));
+  return { type: 'FeatureCollection', meta, features };
+}
+
+// datasets: the St. Louis entry only, plus the period the server adds (API.md).
+const quality = cli(['quality', ...D, '--json', '--show-rows', '12']);
+const datasets = cli(['datasets', '--json']).filter((d) => d.name === dataset);
+for (const d of datasets) {
+  d.first_occurrence = quality.first_occurrence;
+  d.last_occurrence = quality.last_occurrence;
+  d.time_zone = quality.time_zone;
+}
+write('datasets.json', datasets, join(out, '..'));
+write('quality.json', quality);
+
+const Y2019 = ['--from', '2019-01-01', '--to', '2020-01-01'];
+write('patterns.json', cli(['patterns', ...D, ...Y2019, '--json']));
+write('patterns-residential_burglary.json',
+  cli(['patterns', ...D, ...Y2019, '--category', 'residential_burglary', '--json']));
+
+// The stored jurisdiction boundary: the profile's file, which ingest stores as is.
+const boundary = readJson(join(repo, 'data/stlouis-slmpd/boundaries/stl_neighborhoods.geojson'));
+write('boundary.geojson', {
+  type: 'FeatureCollection',
+  meta: { dataset, boundary_file: 'stl_neighborhoods.geojson', features: boundary.features.length },
+  features: boundary.features.map((f) => ({ type: 'Feature', geometry: roundGeometry(f.geometry), properties: f.properties })),
+});
+
+// Events of December 2019 (UTC dates, as `export` takes them), minimal properties.
+const evFile = join(tmp, 'events.geojson');
+const exported = cli(['export', ...D, '--from', '2019-12-01', '--to', '2020-01-01', '-o', evFile, '--json']);
+const ev = readJson(evFile);
+const evFeatures = ev.features
+  .filter((f) => f.geometry && !f.properties.retracted)
+  .map((f) => ({
+    type: 'Feature',
+    geometry: roundGeometry(f.geometry),
+    properties: {
+      id: f.properties.id,
+      category: f.properties.category,
+      occurred_from: f.properties.occurred_from,
+      occurred_to: f.properties.occurred_to,
+      precision: f.properties.precision,
+    },
+  }));
+write('events.geojson', {
+  type: 'FeatureCollection',
+  meta: {
+    dataset, categories: [], from: '2019-12-01T00:00:00Z', to: '2020-01-01T00:00:00Z',
+    matched: evFeatures.length, returned: evFeatures.length, limit: 20000, truncated: false,
+    without_point: exported.without_point,
+  },
+  features: evFeatures,
+});
+
+const G250 = ['--cell-size', '250'];
+// Grid counts: Gi* without permutations gives every cell's count; keep non-empty cells.
+const agg = spatial(['hotspots', ...D, ...Y2019, ...G250, '--method', 'gistar', '--permutations', '0'], 'cells',
+  (p) => p.count > 0, (p) => ({ unit: p.unit, row: p.row, col: p.col, count: p.count }));
+delete agg.meta.method;
+delete agg.meta.parameters;
+write('aggregate.geojson', agg);
+
+write('hotspots.geojson', spatial(['hotspots', ...D, ...Y2019, ...G250, '--method', 'gistar'], 'cells', () => true, sig6));
+
+write('forecast.geojson', spatial(['forecast', ...D, ...G250, '--category', 'residential_burglary',
+  '--model', 'retrospective', '--horizon-days', '7', '--coverage', '2'], 'top', (p) => p.flagged));
+// Briefing: the top 10 cells of each shift, and the priorities rows of those cells (the
+// server answers `priorities.geojson?units=…` with any units' rows) plus the top 10.
+const shiftUnits = new Set();
+for (const [name, hours] of [['day', '07-15'], ['evening', '15-23'], ['night', '23-07']]) {
+  const fc = spatial(['forecast', ...D, ...G250, '--model', 'retrospective',
+    '--horizon-days', '1', '--top-cells', '10', '--shift', `${name}=${hours}`], 'top', (p) => p.flagged);
+  fc.features.forEach((f) => shiftUnits.add(f.properties.unit));
+  write(`forecast-shift-${name}.geojson`, fc);
+}
+write('priorities.geojson', spatial(['priorities', ...D, ...G250, '--from', '2019-12-04', '--to', '2020-01-01',
+  '--top', '100000'], 'places', (p) => p.rank <= 10 || shiftUnits.has(p.unit)));
+write('near-repeat.json', cli(['near-repeat', ...D, '--category', 'residential_burglary',
+  '--from', '2019-10-01', '--to', '2020-01-01', '--json']));
+write('backtest.json', cli(['backtest', ...D, ...G250, '--category', 'residential_burglary',
+  '--models', 'naive,historical,retrospective,prospective,stkde', '--train-days', '180', '--horizon-days', '7',
+  '--origins', '12', '--start', '2019-09-01', '--coverage', '0.5,1,2,3,5,7.5,10,15,20,30', '--json']));

@@ -1,0 +1,231 @@
+#!/usr/bin/env node
+// A tiny static + API server for development and the browser tests: serves web/dist/ and
+// answers /api/* from web/fixtures/ with the shapes of web/API.md. No dependencies.
+//
+//   npm run build && npm run mock            # http://127.0.0.1:8090, sign in as demo / demo
+//   PORT=9000 npm run mock
+//
+// What it does not do: it ignores most query parameters (the fixtures are one selection:
+// St. Louis 2019, 250 m cells). Exceptions, so filters visibly work: events.geojson applies
+// category, from, to and limit; patterns picks a per-category fixture when there is one;
+// forecast.geojson answers a `shift` with that shift's fixture.
+import { createServer } from 'node:http';
+import { readFile, stat } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { dirname, extname, join, normalize, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const TYPES = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json',
+  '.geojson': 'application/geo+json',
+  '.png': 'image/png',
+  '.svg': 'image/svg+xml',
+  '.map': 'application/json',
+};
+
+/** The Content-Security-Policy the real server should send too (API.md): nothing but 'self'. */
+export const CSP = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data:",
+  "worker-src 'self'",
+  "connect-src 'self'",
+  "font-src 'self'",
+  "object-src 'none'",
+  "base-uri 'self'",
+  "frame-ancestors 'none'",
+  "form-action 'self'",
+].join('; ');
+
+const USERS = { demo: { password: 'demo', user: { name: 'demo', role: 'analyst' } } };
+
+export async function startMockServer({
+  port = 8090,
+  host = '127.0.0.1',
+  dist = join(here, '..', 'dist'),
+  fixtures = join(here, '..', 'fixtures'),
+  log = false,
+} = {}) {
+  const sessions = new Map();
+  const cache = new Map();
+
+  async function fixture(dataset, file) {
+    const path = join(fixtures, dataset, file);
+    if (!cache.has(path)) cache.set(path, JSON.parse(await readFile(path, 'utf8')));
+    return cache.get(path);
+  }
+
+  function send(res, status, body, type = 'application/json') {
+    const data = typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body);
+    res.writeHead(status, { 'Content-Type': type, 'Cache-Control': 'no-store', ...securityHeaders() });
+    res.end(data);
+  }
+  const securityHeaders = () => ({
+    'Content-Security-Policy': CSP,
+    'X-Content-Type-Options': 'nosniff',
+    'Referrer-Policy': 'no-referrer',
+  });
+  const error = (res, status, code, message) => send(res, status, { error: { code, message } });
+
+  function sessionOf(req) {
+    const m = /(?:^|;\s*)sl_session=([^;]+)/.exec(req.headers.cookie ?? '');
+    return m ? sessions.get(m[1]) : undefined;
+  }
+
+  async function readBody(req) {
+    let size = 0;
+    const chunks = [];
+    for await (const c of req) {
+      size += c.length;
+      if (size > 64 * 1024) throw Object.assign(new Error('body too large'), { status: 413 });
+      chunks.push(c);
+    }
+    return Buffer.concat(chunks).toString('utf8');
+  }
+
+  async function api(req, res, url) {
+    const path = url.pathname;
+    const q = url.searchParams;
+    if (path === '/api/auth/login') {
+      if (req.method !== 'POST') return error(res, 405, 'method_not_allowed', 'use POST');
+      let body;
+      try {
+        body = JSON.parse(await readBody(req));
+      } catch {
+        return error(res, 400, 'invalid_body', 'expected JSON {"name", "password"}');
+      }
+      const account = USERS[body?.name];
+      if (!account || account.password !== body?.password) {
+        return error(res, 401, 'invalid_credentials', 'name or password is wrong');
+      }
+      const token = randomBytes(16).toString('hex');
+      sessions.set(token, account.user);
+      res.setHeader('Set-Cookie', `sl_session=${token}; Path=/; HttpOnly; SameSite=Strict`);
+      return send(res, 200, account.user);
+    }
+    if (path === '/api/auth/logout') {
+      if (req.method !== 'POST') return error(res, 405, 'method_not_allowed', 'use POST');
+      const m = /(?:^|;\s*)sl_session=([^;]+)/.exec(req.headers.cookie ?? '');
+      if (m) sessions.delete(m[1]);
+      res.setHeader('Set-Cookie', 'sl_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0');
+      res.writeHead(204, securityHeaders());
+      return res.end();
+    }
+    const user = sessionOf(req);
+    if (!user) return error(res, 401, 'unauthenticated', 'sign in first');
+    if (req.method !== 'GET') return error(res, 405, 'method_not_allowed', 'use GET');
+    if (path === '/api/auth/me') return send(res, 200, user);
+    if (path === '/api/datasets') {
+      return send(res, 200, await fixture('', 'datasets.json'));
+    }
+    const m = /^\/api\/datasets\/([^/]+)\/([a-z.-]+)$/.exec(path);
+    if (!m) return error(res, 404, 'not_found', `no endpoint ${path}`);
+    const name = decodeURIComponent(m[1]);
+    const what = m[2];
+    if (!existsSync(join(fixtures, name))) return error(res, 404, 'dataset_not_found', `no dataset named ${name}`);
+    const geo = 'application/geo+json';
+    switch (what) {
+      case 'quality':
+      case 'near-repeat':
+      case 'backtest':
+        return send(res, 200, await fixture(name, `${what}.json`));
+      case 'patterns': {
+        const cat = q.get('category');
+        const file = cat && existsSync(join(fixtures, name, `patterns-${cat}.json`)) ? `patterns-${cat}.json` : 'patterns.json';
+        return send(res, 200, await fixture(name, file));
+      }
+      case 'boundary.geojson':
+      case 'aggregate.geojson':
+      case 'hotspots.geojson':
+        return send(res, 200, await fixture(name, what), geo);
+      case 'priorities.geojson': {
+        const fc = await fixture(name, what);
+        const units = (q.get('units') ?? '').split(',').filter(Boolean);
+        const top = Number(q.get('top') ?? 20) || 20;
+        const keep = units.length ? (p) => units.includes(p.unit) : (p) => p.rank <= top;
+        return send(res, 200, { ...fc, features: fc.features.filter((f) => keep(f.properties)) }, geo);
+      }
+      case 'forecast.geojson': {
+        const shift = (q.get('shift') ?? '').split('=')[0];
+        const file = shift && existsSync(join(fixtures, name, `forecast-shift-${shift}.geojson`))
+          ? `forecast-shift-${shift}.geojson` : 'forecast.geojson';
+        return send(res, 200, await fixture(name, file), geo);
+      }
+      case 'events.geojson':
+        return send(res, 200, filterEvents(await fixture(name, 'events.geojson'), q), geo);
+      default:
+        return error(res, 404, 'not_found', `no endpoint ${path}`);
+    }
+  }
+
+  async function file(req, res, url) {
+    if (req.method !== 'GET' && req.method !== 'HEAD') return error(res, 405, 'method_not_allowed', 'use GET');
+    const rel = url.pathname === '/' ? 'index.html' : decodeURIComponent(url.pathname).replace(/^\/+/, '');
+    const full = resolve(dist, normalize(rel));
+    if (!full.startsWith(resolve(dist) + sep)) return error(res, 404, 'not_found', 'not found');
+    try {
+      const st = await stat(full);
+      if (!st.isFile()) throw new Error('not a file');
+      const type = TYPES[extname(full)] ?? 'application/octet-stream';
+      return send(res, 200, await readFile(full), type);
+    } catch {
+      return error(res, 404, 'not_found', `no file ${url.pathname}`);
+    }
+  }
+
+  const server = createServer(async (req, res) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (log) console.log(`${req.method} ${url.pathname}${url.search}`);
+    try {
+      if (url.pathname.startsWith('/api/')) await api(req, res, url);
+      else await file(req, res, url);
+    } catch (e) {
+      if (!res.headersSent) error(res, e.status ?? 500, e.status ? 'invalid_request' : 'internal', String(e.message ?? e));
+    }
+  });
+  await new Promise((ok, fail) => {
+    server.once('error', fail);
+    server.listen(port, host, ok);
+  });
+  const address = server.address();
+  return { server, url: `http://${host}:${address.port}`, close: () => new Promise((r) => server.close(r)) };
+}
+
+/** The events fixture filtered as the API does: category (comma list), from/to (dates), limit. */
+function filterEvents(fc, q) {
+  const cats = (q.get('category') ?? '').split(',').filter(Boolean);
+  // The mock compares UTC dates; the server uses the dataset's local days (API.md).
+  const from = q.get('from') ? `${q.get('from')}T00:00:00Z` : null;
+  const to = q.get('to') ? `${q.get('to')}T00:00:00Z` : null;
+  const limit = Math.min(Number(q.get('limit') ?? 20000) || 20000, 100000);
+  const matched = fc.features.filter((f) => {
+    const p = f.properties;
+    return (cats.length === 0 || cats.includes(p.category)) && (!from || p.occurred_from >= from) && (!to || p.occurred_from < to);
+  });
+  const features = matched.slice(0, limit);
+  return {
+    type: 'FeatureCollection',
+    meta: {
+      ...fc.meta, categories: cats, from: from ?? fc.meta.from, to: to ?? fc.meta.to,
+      matched: matched.length, returned: features.length, limit, truncated: matched.length > limit,
+    },
+    features,
+  };
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const port = Number(process.env.PORT ?? 8090);
+  if (!existsSync(join(here, '..', 'dist', 'index.html'))) {
+    console.error('error: web/dist is missing; run `npm run build` first');
+    process.exit(1);
+  }
+  const { url } = await startMockServer({ port, log: process.env.LOG === '1' });
+  console.log(`mock server on ${url} (sign in as demo / demo); Ctrl-C stops it`);
+}

@@ -1,0 +1,380 @@
+// The JSON API the UI reads (web/API.md is the contract; field names follow docs/CLI.md).
+// Only the fields the UI uses are typed; the server may send more.
+
+import type { FeatureCollection, Geometry } from 'geojson';
+
+export interface User {
+  name: string;
+  role: 'admin' | 'analyst' | 'supervisor' | 'viewer';
+}
+
+export interface ApiErrorBody {
+  error: { code: string; message: string };
+}
+
+export class ApiError extends Error {
+  readonly status: number;
+  readonly code: string;
+  constructor(status: number, code: string, message: string) {
+    super(message);
+    this.status = status;
+    this.code = code;
+  }
+}
+
+/** Called when any request other than the login itself answers 401. */
+let onUnauthenticated: () => void = () => {};
+export function setUnauthenticatedHandler(f: () => void): void {
+  onUnauthenticated = f;
+}
+
+export type Query = Record<string, string | number | boolean | undefined | null>;
+
+export function withQuery(path: string, query: Query = {}): string {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(query)) {
+    if (v !== undefined && v !== null && v !== '') q.set(k, String(v));
+  }
+  const s = q.toString();
+  return s ? `${path}?${s}` : path;
+}
+
+async function request<T>(path: string, init: RequestInit = {}, opts: { probe?: boolean } = {}): Promise<T> {
+  const res = await fetch(path, {
+    credentials: 'same-origin',
+    ...init,
+    headers: { Accept: 'application/json', ...(init.headers ?? {}) },
+  });
+  if (!res.ok) {
+    let code = `http_${res.status}`;
+    let message = res.statusText || `request failed with status ${res.status}`;
+    try {
+      const body = (await res.json()) as Partial<ApiErrorBody>;
+      if (body.error) {
+        code = body.error.code;
+        message = body.error.message;
+      }
+    } catch {
+      // not JSON: keep the status line
+    }
+    if (res.status === 401 && !opts.probe) onUnauthenticated();
+    throw new ApiError(res.status, code, message);
+  }
+  if (res.status === 204) return undefined as T;
+  return (await res.json()) as T;
+}
+
+const ds = (name: string) => `/api/datasets/${encodeURIComponent(name)}`;
+
+// ---- auth -----------------------------------------------------------------------------
+
+export function login(name: string, password: string): Promise<User> {
+  return request<User>(
+    '/api/auth/login',
+    { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ name, password }) },
+    { probe: true },
+  );
+}
+
+export function logout(): Promise<void> {
+  return request<void>('/api/auth/logout', { method: 'POST' }, { probe: true });
+}
+
+/** The current session's user, or null when there is none (401). */
+export async function me(): Promise<User | null> {
+  try {
+    return await request<User>('/api/auth/me', {}, { probe: true });
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 401) return null;
+    throw e;
+  }
+}
+
+// ---- datasets ---------------------------------------------------------------------------
+
+export interface Dataset {
+  name: string;
+  events: number;
+  retracted_events: number;
+  quarantined: number;
+  duplicates: number;
+  kind: string;
+  profile: string;
+  provenance: string;
+  local_crs: string;
+  harm_source?: string;
+  /** Added by the server (API.md): the quality report's period and zone. */
+  first_occurrence?: string | null;
+  last_occurrence?: string | null;
+  time_zone?: string;
+}
+
+export const datasets = () => request<Dataset[]>('/api/datasets');
+
+// ---- quality ----------------------------------------------------------------------------
+
+export interface Quality {
+  dataset: string;
+  time_zone: string;
+  events: number;
+  retracted_events: number;
+  first_occurrence: string | null;
+  last_occurrence: string | null;
+  reasons: { code: string; count: number; explanation: string }[];
+  duplicates: number;
+  retractions: { matched: number; unmatched: number };
+  by_year: Record<string, Record<string, number>>;
+  without_location: {
+    total: number;
+    note: string;
+    by_category: { category: string; events: number; without_point: number; share: number }[];
+  };
+  drift: {
+    category: string;
+    from_year: number;
+    to_year: number;
+    share_before_pct: number;
+    share_after_pct: number;
+    count_before: number;
+    count_after: number;
+  }[];
+  drift_rule: string;
+  quarantined_rows: {
+    file: string;
+    row: number;
+    line: number;
+    column: string | null;
+    reason: string;
+    detail: string;
+    raw: string;
+  }[];
+}
+
+export const quality = (name: string, q: Query = {}) => request<Quality>(withQuery(`${ds(name)}/quality`, q));
+
+// ---- spatial layers ---------------------------------------------------------------------
+
+/** The shared top-level fields of the analyst commands (CLI.md "shared flags"). */
+export interface SelectionMeta {
+  dataset: string;
+  categories: string[];
+  from: string | null;
+  to: string | null;
+  events?: number;
+  events_outside_units?: number;
+  units?: { kind: string; cell_size?: number; cells?: number; areas?: number };
+}
+
+export interface EventProps {
+  id: number;
+  category: string;
+  occurred_from: string;
+  occurred_to: string;
+  precision: string;
+}
+export interface EventsMeta extends SelectionMeta {
+  matched: number;
+  returned: number;
+  limit: number;
+  truncated: boolean;
+  without_point: number;
+}
+
+export interface CellIdentity {
+  unit: string;
+  row?: number;
+  col?: number;
+  h3?: string;
+  area?: string;
+}
+export interface CountProps extends CellIdentity {
+  count: number;
+}
+export interface GistarProps extends CellIdentity {
+  count: number;
+  g: number | null;
+  z: number | null;
+  p: number | null;
+  p_fdr: number | null;
+  p_spot: number | null;
+  p_spot_fdr: number | null;
+  p_norm: number | null;
+  spot: '' | 'hot' | 'cold';
+}
+export interface HotspotsMeta extends SelectionMeta {
+  method: string;
+  parameters: { alpha?: number; permutations?: number; hot_spots?: number; cold_spots?: number; spots?: string };
+}
+export interface ForecastProps extends CellIdentity {
+  score: number;
+  rank: number;
+  flagged: boolean;
+  area_km2?: number;
+  score_per_km2?: number;
+}
+export interface ForecastMeta {
+  dataset: string;
+  categories: string[];
+  model: string;
+  expected_counts: boolean;
+  origin: string;
+  horizon_days: number;
+  train_days: number;
+  train_events: number;
+  coverage_pct: number | null;
+  flagged_cells: number;
+  flagged_area_km2: number;
+  parameters: Record<string, number | string | null>;
+  shift: null | { name: string; start_hour: number; end_hour: number; share: number; note?: string };
+  units: { kind: string; cell_size?: number; cells?: number };
+}
+export interface PriorityProps extends CellIdentity {
+  rank: number;
+  events: number;
+  harm: number;
+  harm_share: number;
+  prior_events: number;
+  rate_ratio: number | null;
+  change_p: number | null;
+  repeat_rate: number | null;
+  peak_hours: string;
+  by_category: string;
+  why: string;
+}
+export interface PrioritiesMeta extends SelectionMeta {
+  prior_from: string;
+  prior_to: string;
+  prior_events: number;
+  harm_table: string;
+  concentration: { events: { gini: number; share_at_top_5pct: number } };
+}
+
+export type Layer<P, M> = FeatureCollection<Geometry, P> & { meta: M };
+
+export const boundary = (name: string) =>
+  request<Layer<Record<string, unknown>, { dataset: string }>>(`${ds(name)}/boundary.geojson`);
+export const events = (name: string, q: Query) =>
+  request<Layer<EventProps, EventsMeta>>(withQuery(`${ds(name)}/events.geojson`, q));
+export const aggregate = (name: string, q: Query) =>
+  request<Layer<CountProps, SelectionMeta>>(withQuery(`${ds(name)}/aggregate.geojson`, q));
+export const hotspots = (name: string, q: Query) =>
+  request<Layer<GistarProps, HotspotsMeta>>(withQuery(`${ds(name)}/hotspots.geojson`, q));
+export const forecast = (name: string, q: Query) =>
+  request<Layer<ForecastProps, ForecastMeta>>(withQuery(`${ds(name)}/forecast.geojson`, q));
+export const priorities = (name: string, q: Query) =>
+  request<Layer<PriorityProps, PrioritiesMeta>>(withQuery(`${ds(name)}/priorities.geojson`, q));
+
+// ---- patterns ---------------------------------------------------------------------------
+
+export interface PatternGroup {
+  group: string;
+  events: number;
+  time_known: number;
+  time_unknown: number;
+  time_invalid: number;
+  hour_week: { weekdays: string[]; values: number[][]; by_hour: number[]; by_weekday: number[] };
+  monthly: {
+    series: { month: string; value: number; complete: boolean }[];
+    month_of_year: { month: number; years: number; total: number; mean: number }[];
+  };
+  weekly: {
+    weeks: { week: string; start: string; value: number; complete: boolean }[];
+    trend: null | {
+      method: string;
+      weeks: number;
+      slope_per_week: number;
+      intercept: number;
+      slope_se: number;
+      t: number;
+      p: number;
+    };
+  };
+  shifts: {
+    shifts: {
+      name: string;
+      hours: number;
+      amount: number;
+      share: number;
+      per_clock_hour: number;
+      rate_ratio: number;
+      expected: number;
+    }[];
+    outside: number;
+    chi_square: number | null;
+    df: number;
+    p: number | null;
+  };
+}
+export interface Patterns {
+  dataset: string;
+  time_zone: string;
+  categories: string[];
+  from: string | null;
+  to: string | null;
+  events: number;
+  groups: PatternGroup[];
+}
+export const patterns = (name: string, q: Query) => request<Patterns>(withQuery(`${ds(name)}/patterns`, q));
+
+// ---- near repeats -----------------------------------------------------------------------
+
+export interface NearRepeat {
+  dataset: string;
+  categories: string[];
+  from: string | null;
+  to: string | null;
+  events: number;
+  permutations: number;
+  bands: {
+    space_band: [number, number | 'inf'];
+    time_band: [number, number | 'inf'];
+    observed: number;
+    expected: number;
+    knox_ratio: number | null;
+    p: number;
+  }[];
+}
+export const nearRepeat = (name: string, q: Query) => request<NearRepeat>(withQuery(`${ds(name)}/near-repeat`, q));
+
+// ---- backtests --------------------------------------------------------------------------
+
+export interface BacktestCoverage {
+  coverage_pct: number;
+  cells?: number;
+  units?: number;
+  area_km2: number;
+  area_sqmi: number;
+  pai: number | null;
+  pai_se: number | null;
+  hit_rate: number | null;
+  pei_star: number | null;
+}
+export interface BacktestModel {
+  name: string;
+  coverage: BacktestCoverage[];
+  mean_log_likelihood: number | null;
+  parameters: Record<string, unknown> | null;
+  origins_ok: number;
+  seconds: number;
+  ms_per_fit: number;
+  origins: { origin: string; error: string | null }[];
+}
+export interface Backtest {
+  dataset: string;
+  categories: string[];
+  units: { kind: string; cells?: number; areas?: number };
+  start: string;
+  origins: number;
+  step_days: number;
+  train_days: number;
+  horizon_days: number;
+  coverage_pct: number[];
+  cell_size_m: number | null;
+  study_area_km2: number;
+  study_area_from: string;
+  events: number;
+  ranking: string;
+  ties: string;
+  models: BacktestModel[];
+}
+export const backtest = (name: string, q: Query) => request<Backtest>(withQuery(`${ds(name)}/backtest`, q));
