@@ -4,7 +4,7 @@ CARGO ?= cargo
 BIN := target/release/streetlight
 DEMO_DB ?= demo-out/streetlight.db
 
-.PHONY: demo test build bench clean-demo
+.PHONY: demo test build bench clean-demo ui
 
 build:
 	$(CARGO) build --release --bin streetlight
@@ -27,6 +27,10 @@ demo: build
 	$(BIN) backtest --db $(DEMO_DB) --dataset stlouis-slmpd --category residential_burglary --models naive,historical,retrospective,prospective,stkde,etas-grid,sepp --cell-size 150 --train-days 180 --horizon-days 7 --origins 12 --start 2019-09-01 --html demo-out/stlouis-backtest.html
 	$(BIN) forecast --db $(DEMO_DB) --dataset stlouis-slmpd --category residential_burglary --model retrospective --cell-size 150 --horizon-days 7 --geojson demo-out/stlouis-forecast.geojson
 	@echo "database: $(DEMO_DB) (try: $(BIN) hotspots --db $(DEMO_DB) --dataset vancouver-vpd --method kde --geojson demo-out/vancouver-kde.geojson)"
+
+## Build the web UI into web/dist (embedded into the binary by the next cargo build).
+ui:
+	cd web && npm ci --no-audit --no-fund && npm run build && npm run check:offline
 
 ## Formatting, lints (warnings are errors) and every test.
 test:

@@ -30,7 +30,8 @@ pub fn routes() -> Router<AppState> {
         .route("/api/openapi.json", get(openapi))
         .route("/api/datasets", get(datasets))
         .route("/api/datasets/{name}", get(dataset))
-        .fallback(not_found)
+        .route("/api/{*rest}", get(not_found))
+        .fallback(crate::ui::serve_asset)
 }
 
 /// Liveness.

@@ -12,6 +12,7 @@
 
 pub mod api;
 pub mod error;
+pub mod ui;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

@@ -98,3 +98,44 @@ fn docs_list_every_error_code() {
         );
     }
 }
+
+/// The web UI is served from the binary: `/` is index.html with the content-security
+/// policy, MapLibre's module worker is JavaScript, and unknown files are JSON 404s.
+/// Without a built UI `/` says how to build it.
+#[tokio::test]
+async fn serves_the_embedded_ui() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let base = start(&dir.path().join("s.db")).await;
+    let r = reqwest::get(format!("{base}/")).await.expect("request");
+    assert_eq!(r.status().as_u16(), 200);
+    let html = r.text().await.expect("text");
+    if sl_server::ui::is_built() {
+        assert!(
+            html.contains("<script") && html.contains("app.js"),
+            "{html}"
+        );
+        let w = reqwest::get(format!("{base}/maplibre-gl-worker.mjs"))
+            .await
+            .expect("request");
+        assert_eq!(w.status().as_u16(), 200);
+        assert!(
+            w.headers()["content-type"]
+                .to_str()
+                .expect("type")
+                .starts_with("text/javascript")
+        );
+        let csp = w.headers()["content-security-policy"]
+            .to_str()
+            .expect("csp");
+        assert!(csp.contains("default-src 'self'"));
+    } else {
+        assert!(html.contains("make ui"), "{html}");
+    }
+    let (status, e) = get(&format!("{base}/nothing.js")).await;
+    assert_eq!(status, 404);
+    assert_eq!(e["error"]["code"], "not_found");
+    assert_eq!(
+        sl_server::ui::content_type("x.mjs"),
+        "text/javascript; charset=utf-8"
+    );
+}
