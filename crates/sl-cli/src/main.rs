@@ -2,6 +2,7 @@
 //! renders results as text or JSON. No analytics or storage logic lives here.
 
 mod analyse;
+mod cmd_accounts;
 mod cmd_backtest;
 mod cmd_hotspots;
 mod cmd_near_repeat;
@@ -106,18 +107,30 @@ enum Command {
     ///   streetlight serve --db city.db --addr 127.0.0.1:8080
     #[command(verbatim_doc_comment)]
     Serve(cmd_serve::ServeArgs),
+    /// Accounts and roles: add, list, change role, reset password, unlock, disable.
+    ///
+    ///   streetlight user add chief --role admin      (prints a generated password once)
+    ///   streetlight user list
+    #[command(verbatim_doc_comment)]
+    User(cmd_accounts::UserArgs),
+    /// The audit trail: list records, verify the hash chain.
+    ///
+    ///   streetlight audit verify     (exit code 4 names the records that were tampered with)
+    ///   streetlight audit list --limit 20
+    #[command(verbatim_doc_comment)]
+    Audit(cmd_accounts::AuditArgs),
 }
 
 /// The store file, shared by every command.
 #[derive(Debug, Clone, clap::Args)]
 pub struct DbArg {
-    /// SQLite database file (`ingest` creates it when missing).
+    /// SQLite database file (`ingest` and `user add` create it when missing).
     #[arg(long, env = "STREETLIGHT_DB", default_value = "streetlight.db")]
     pub db: PathBuf,
 }
 
 /// Exit codes: 0 success; 1 an error (message on stderr); 2 bad usage (clap);
-/// 3 ingest stopped early on request; 4 `check` found problems.
+/// 3 ingest stopped early on request; 4 `check` or `audit verify` found problems.
 pub const EXIT_ERROR: u8 = 1;
 pub const EXIT_INTERRUPTED: u8 = 3;
 pub const EXIT_CHECK_FAILED: u8 = 4;
@@ -157,6 +170,8 @@ fn main() -> ExitCode {
         Command::Backtest(a) => cmd_backtest::run_backtest(a),
         Command::Forecast(a) => cmd_backtest::run_forecast(a),
         Command::Serve(a) => cmd_serve::run(a),
+        Command::User(a) => cmd_accounts::run_user(a),
+        Command::Audit(a) => cmd_accounts::run_audit(a),
     };
     match result {
         Ok(code) => code,

@@ -1,10 +1,13 @@
 //! Streetlight's application layer: ingest files into the store, build quality
-//! reports, export events. The edges (CLI, server) call this crate only.
+//! reports, export events, manage accounts and sessions, keep the audit trail. The
+//! edges (CLI, server) call this crate only.
 //!
 //! Architecture invariant: the types here are plain data. Serialising them to JSON or
 //! any wire format is the edge's job.
 
+pub mod accounts;
 pub mod analysis;
+pub mod audit;
 pub mod export;
 pub mod harm;
 pub mod ingest;
@@ -14,8 +17,8 @@ pub use sl_analytics;
 pub use sl_ingest::boundary::ring_containers;
 pub use sl_ingest::{Profile, ProfileError};
 pub use sl_store::{
-    DatasetInfo, EventFilter, ForecastRecord, IntegrityReport, QuarantinedRow, SourceInfo,
-    SqliteStore, Store,
+    AuditEntry, AuditRecord, DatasetInfo, EventFilter, ForecastRecord, IntegrityReport,
+    QuarantinedRow, SourceInfo, SqliteStore, Store, StoreError,
 };
 
 /// Errors the engine reports to the edges. Each message says what to do.

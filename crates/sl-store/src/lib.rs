@@ -124,4 +124,75 @@ pub trait Store {
     ) -> Result<Vec<QuarantinedRow>>;
     /// Structural checks: SQLite integrity plus the store's own invariants.
     fn check_integrity(&self) -> Result<IntegrityReport>;
+
+    // --- Accounts (policy lives in `sl_engine::accounts`; these only store) ---
+
+    /// Creates a user; returns its id. A name already taken is a
+    /// [`StoreError::Conflict`].
+    fn insert_user(&mut self, user: &NewUser<'_>) -> Result<i64>;
+    /// A user by exact (stored) name.
+    fn user(&self, name: &str) -> Result<Option<UserRecord>>;
+    /// A user by id.
+    fn user_by_id(&self, id: i64) -> Result<Option<UserRecord>>;
+    /// Every user, by name.
+    fn users(&self) -> Result<Vec<UserRecord>>;
+    /// Changes a user's role.
+    fn set_user_role(&mut self, id: i64, role: &str) -> Result<()>;
+    /// Replaces a user's password hash and its must-change flag.
+    fn set_user_password(
+        &mut self,
+        id: i64,
+        password_hash: &str,
+        must_change_password: bool,
+    ) -> Result<()>;
+    /// Disables (or re-enables) a user.
+    fn set_user_disabled(&mut self, id: i64, disabled: bool) -> Result<()>;
+    /// Clears the lock and every recorded login failure of a user.
+    fn unlock_user(&mut self, id: i64) -> Result<()>;
+    /// Records a failed login at `now_ms` and, in the same transaction, counts the
+    /// user's failures in the window `(now_ms - window_ms, now_ms]`; when that count
+    /// reaches `threshold` the account is locked. Atomic, so concurrent failures from
+    /// several connections are all counted.
+    fn record_login_failure(
+        &mut self,
+        id: i64,
+        now_ms: i64,
+        window_ms: i64,
+        threshold: u32,
+    ) -> Result<LoginFailures>;
+    /// Forgets a user's recorded login failures (after a successful login).
+    fn clear_login_failures(&mut self, id: i64) -> Result<()>;
+
+    // --- Sessions ---
+
+    /// Stores a new session. A token hash already present is a [`StoreError::Conflict`].
+    fn insert_session(&mut self, session: &SessionRecord) -> Result<()>;
+    /// A session by token hash, revoked or not.
+    fn session(&self, token_hash: &str) -> Result<Option<SessionRecord>>;
+    /// Sets a live session's `last_seen_ms` (never moving it backwards).
+    fn touch_session(&mut self, token_hash: &str, now_ms: i64) -> Result<()>;
+    /// Revokes one session; returns whether it was live before.
+    fn revoke_session(&mut self, token_hash: &str) -> Result<bool>;
+    /// Revokes every live session of a user; returns how many there were.
+    fn revoke_user_sessions(&mut self, user_id: i64) -> Result<u64>;
+    /// Deletes sessions created before `created_before_ms` (all of them dead by the
+    /// absolute lifetime); returns how many.
+    fn purge_sessions(&mut self, created_before_ms: i64) -> Result<u64>;
+
+    // --- Audit log (append-only; the chain's hash lives in `sl_engine::audit`) ---
+
+    /// Appends one record. In one write transaction the store reads the last record,
+    /// takes the next id (1 for the first record) and the last record's hash as
+    /// `prev_hash` (`genesis` for the first record), calls `seal(id, prev_hash, entry)`
+    /// for the record's hash, and inserts it; so concurrent writers never fork the chain.
+    fn append_audit(
+        &mut self,
+        entry: &AuditEntry,
+        genesis: &str,
+        seal: &dyn Fn(i64, &str, &AuditEntry) -> String,
+    ) -> Result<AuditRecord>;
+    /// Calls `f` with every audit record in id order.
+    fn scan_audit(&self, f: &mut dyn FnMut(&AuditRecord)) -> Result<()>;
+    /// The last `limit` audit records, oldest first.
+    fn audit_tail(&self, limit: usize) -> Result<Vec<AuditRecord>>;
 }

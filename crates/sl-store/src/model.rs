@@ -237,3 +237,106 @@ pub struct ForecastRecord {
     pub parameters: String,
     pub scores: String,
 }
+
+/// A user account as stored. Times are UTC milliseconds since the Unix epoch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserRecord {
+    pub id: i64,
+    /// Unique; the engine stores names in lower case.
+    pub name: String,
+    /// The role's stable name (`admin`, `analyst`, `supervisor`, `viewer`).
+    pub role: String,
+    /// The password hash as a PHC string (`$argon2id$v=19$m=…,t=…,p=…$salt$hash`).
+    pub password_hash: String,
+    /// The password was set by someone other than the user (generated, or reset by an
+    /// admin) and should be changed at the next login.
+    pub must_change_password: bool,
+    pub created_ms: i64,
+    /// Locked after repeated failed logins, until an admin unlocks it.
+    pub locked: bool,
+    /// When it was locked.
+    pub locked_ms: Option<i64>,
+    /// Disabled accounts cannot log in and keep no session.
+    pub disabled: bool,
+}
+
+/// A user to create.
+#[derive(Debug, Clone, Copy)]
+pub struct NewUser<'a> {
+    pub name: &'a str,
+    pub role: &'a str,
+    pub password_hash: &'a str,
+    pub must_change_password: bool,
+    pub created_ms: i64,
+}
+
+/// What [`crate::Store::record_login_failure`] found after recording one failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LoginFailures {
+    /// Failures of this user inside the window, this one included.
+    pub recent: u32,
+    /// This failure reached the threshold and locked the account (it was not locked before).
+    pub locked_now: bool,
+}
+
+/// A login session. Only the SHA-256 of the token is stored, never the token itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRecord {
+    /// Lower-case hex SHA-256 of the token the client holds.
+    pub token_hash: String,
+    pub user_id: i64,
+    pub created_ms: i64,
+    pub last_seen_ms: i64,
+    /// Ended by logout, expiry or an admin; a revoked session never authenticates again.
+    pub revoked: bool,
+}
+
+/// The fields of an audit record that its writer chooses; the store adds the id and
+/// the chain (`prev_hash`, `hash`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEntry {
+    /// UTC milliseconds since the Unix epoch.
+    pub ts_ms: i64,
+    /// The acting user's name; `None` when nobody is authenticated (a failed login) or
+    /// the actor is the local operator of the command line.
+    pub actor: Option<String>,
+    /// What happened, e.g. `login`, `user.add`, `data.export`.
+    pub action: String,
+    /// What it happened to, e.g. `user:alice`, `dataset:stlouis-slmpd`.
+    pub object: String,
+    /// How it ended, e.g. `ok`, `wrong_password`, `denied`.
+    pub outcome: String,
+    /// Where the request came from: a client address, or `cli`.
+    pub source: String,
+}
+
+/// An audit record as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditRecord {
+    /// 1, 2, 3, … in the order of writing.
+    pub id: i64,
+    pub ts_ms: i64,
+    pub actor: Option<String>,
+    pub action: String,
+    pub object: String,
+    pub outcome: String,
+    pub source: String,
+    /// The previous record's `hash` (a fixed genesis value for record 1).
+    pub prev_hash: String,
+    /// This record's hash over `prev_hash` and its own fields.
+    pub hash: String,
+}
+
+impl AuditRecord {
+    /// The fields its writer chose.
+    pub fn entry(&self) -> AuditEntry {
+        AuditEntry {
+            ts_ms: self.ts_ms,
+            actor: self.actor.clone(),
+            action: self.action.clone(),
+            object: self.object.clone(),
+            outcome: self.outcome.clone(),
+            source: self.source.clone(),
+        }
+    }
+}

@@ -125,6 +125,50 @@ CREATE TABLE IF NOT EXISTS boundaries (
     file_name TEXT NOT NULL,
     body TEXT NOT NULL
 );
+-- Accounts. Passwords are Argon2id PHC strings; times are UTC milliseconds.
+CREATE TABLE IF NOT EXISTS users (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    role TEXT NOT NULL,
+    password_hash TEXT NOT NULL,
+    must_change_password INTEGER NOT NULL DEFAULT 0,
+    created_ms INTEGER NOT NULL,
+    locked INTEGER NOT NULL DEFAULT 0,
+    locked_ms INTEGER,
+    disabled INTEGER NOT NULL DEFAULT 0
+);
+-- Failed logins per user, for the sliding lockout window.
+CREATE TABLE IF NOT EXISTS login_failures (
+    user_id INTEGER NOT NULL REFERENCES users(id),
+    ts_ms INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS login_failures_user ON login_failures (user_id, ts_ms);
+-- Sessions are keyed by the SHA-256 of their token; the token itself is never stored.
+CREATE TABLE IF NOT EXISTS sessions (
+    token_hash TEXT PRIMARY KEY,
+    user_id INTEGER NOT NULL REFERENCES users(id),
+    created_ms INTEGER NOT NULL,
+    last_seen_ms INTEGER NOT NULL,
+    revoked INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS sessions_user ON sessions (user_id);
+-- The audit trail: append-only, each record chained to the previous by hash. The
+-- triggers stop accidental edits; the chain makes deliberate ones detectable.
+CREATE TABLE IF NOT EXISTS audit_log (
+    id INTEGER PRIMARY KEY,
+    ts_ms INTEGER NOT NULL,
+    actor TEXT,
+    action TEXT NOT NULL,
+    object TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    source TEXT NOT NULL,
+    prev_hash TEXT NOT NULL,
+    hash TEXT NOT NULL
+);
+CREATE TRIGGER IF NOT EXISTS audit_log_no_update BEFORE UPDATE ON audit_log
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS audit_log_no_delete BEFORE DELETE ON audit_log
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 "#;
 
 /// The default store: a single SQLite file in WAL mode.
@@ -985,6 +1029,358 @@ impl Store for SqliteStore {
         }
         Ok(report)
     }
+
+    fn insert_user(&mut self, user: &NewUser<'_>) -> Result<i64> {
+        self.accounts_insert_user(user)
+    }
+
+    fn user(&self, name: &str) -> Result<Option<UserRecord>> {
+        Ok(self
+            .conn
+            .query_row(
+                &format!("SELECT {USER_COLUMNS} FROM users WHERE name=?1"),
+                [name],
+                user_row,
+            )
+            .optional()?)
+    }
+
+    fn user_by_id(&self, id: i64) -> Result<Option<UserRecord>> {
+        Ok(self
+            .conn
+            .query_row(
+                &format!("SELECT {USER_COLUMNS} FROM users WHERE id=?1"),
+                [id],
+                user_row,
+            )
+            .optional()?)
+    }
+
+    fn users(&self) -> Result<Vec<UserRecord>> {
+        let mut stmt = self
+            .conn
+            .prepare(&format!("SELECT {USER_COLUMNS} FROM users ORDER BY name"))?;
+        let rows = stmt.query_map([], user_row)?;
+        Ok(rows.collect::<std::result::Result<_, _>>()?)
+    }
+
+    fn set_user_role(&mut self, id: i64, role: &str) -> Result<()> {
+        self.update_user(id, "UPDATE users SET role=?2 WHERE id=?1", &role)
+    }
+
+    fn set_user_password(
+        &mut self,
+        id: i64,
+        password_hash: &str,
+        must_change_password: bool,
+    ) -> Result<()> {
+        let n = self.conn.execute(
+            "UPDATE users SET password_hash=?2, must_change_password=?3 WHERE id=?1",
+            params![id, password_hash, must_change_password],
+        )?;
+        if n != 1 {
+            return Err(StoreError::Conflict(format!(
+                "user {id} is not in this database: list users with `streetlight user list`"
+            )));
+        }
+        Ok(())
+    }
+
+    fn set_user_disabled(&mut self, id: i64, disabled: bool) -> Result<()> {
+        self.update_user(id, "UPDATE users SET disabled=?2 WHERE id=?1", &disabled)
+    }
+
+    fn unlock_user(&mut self, id: i64) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        let n = tx.execute(
+            "UPDATE users SET locked=0, locked_ms=NULL WHERE id=?1",
+            [id],
+        )?;
+        if n != 1 {
+            return Err(StoreError::Conflict(format!(
+                "user {id} is not in this database: list users with `streetlight user list`"
+            )));
+        }
+        tx.execute("DELETE FROM login_failures WHERE user_id=?1", [id])?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn record_login_failure(
+        &mut self,
+        id: i64,
+        now_ms: i64,
+        window_ms: i64,
+        threshold: u32,
+    ) -> Result<LoginFailures> {
+        self.accounts_record_login_failure(id, now_ms, window_ms, threshold)
+    }
+
+    fn clear_login_failures(&mut self, id: i64) -> Result<()> {
+        self.conn
+            .execute("DELETE FROM login_failures WHERE user_id=?1", [id])?;
+        Ok(())
+    }
+
+    fn insert_session(&mut self, s: &SessionRecord) -> Result<()> {
+        let r = self.conn.execute(
+            "INSERT INTO sessions (token_hash, user_id, created_ms, last_seen_ms, revoked) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![s.token_hash, s.user_id, s.created_ms, s.last_seen_ms, s.revoked],
+        );
+        match r {
+            Ok(_) => Ok(()),
+            Err(e) if is_unique_violation(&e) => Err(StoreError::Conflict(
+                "a session with this token already exists: generate a new token".into(),
+            )),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    fn session(&self, token_hash: &str) -> Result<Option<SessionRecord>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT token_hash, user_id, created_ms, last_seen_ms, revoked FROM sessions WHERE token_hash=?1",
+                [token_hash],
+                |r| {
+                    Ok(SessionRecord {
+                        token_hash: r.get(0)?,
+                        user_id: r.get(1)?,
+                        created_ms: r.get(2)?,
+                        last_seen_ms: r.get(3)?,
+                        revoked: r.get(4)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+
+    fn touch_session(&mut self, token_hash: &str, now_ms: i64) -> Result<()> {
+        self.conn.execute(
+            "UPDATE sessions SET last_seen_ms=?2 WHERE token_hash=?1 AND revoked=0 AND last_seen_ms < ?2",
+            params![token_hash, now_ms],
+        )?;
+        Ok(())
+    }
+
+    fn revoke_session(&mut self, token_hash: &str) -> Result<bool> {
+        let n = self.conn.execute(
+            "UPDATE sessions SET revoked=1 WHERE token_hash=?1 AND revoked=0",
+            [token_hash],
+        )?;
+        Ok(n == 1)
+    }
+
+    fn revoke_user_sessions(&mut self, user_id: i64) -> Result<u64> {
+        let n = self.conn.execute(
+            "UPDATE sessions SET revoked=1 WHERE user_id=?1 AND revoked=0",
+            [user_id],
+        )?;
+        Ok(n as u64)
+    }
+
+    fn purge_sessions(&mut self, created_before_ms: i64) -> Result<u64> {
+        let n = self.conn.execute(
+            "DELETE FROM sessions WHERE created_ms < ?1",
+            [created_before_ms],
+        )?;
+        Ok(n as u64)
+    }
+
+    fn append_audit(
+        &mut self,
+        entry: &AuditEntry,
+        genesis: &str,
+        seal: &dyn Fn(i64, &str, &AuditEntry) -> String,
+    ) -> Result<AuditRecord> {
+        self.accounts_append_audit(entry, genesis, seal)
+    }
+
+    fn scan_audit(&self, f: &mut dyn FnMut(&AuditRecord)) -> Result<()> {
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT {AUDIT_COLUMNS} FROM audit_log ORDER BY id"
+        ))?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            f(&audit_row(r)?);
+        }
+        Ok(())
+    }
+
+    fn audit_tail(&self, limit: usize) -> Result<Vec<AuditRecord>> {
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT {AUDIT_COLUMNS} FROM (SELECT * FROM audit_log ORDER BY id DESC LIMIT ?1) ORDER BY id"
+        ))?;
+        let rows = stmt.query_map([i64::try_from(limit).unwrap_or(i64::MAX)], audit_row)?;
+        Ok(rows.collect::<std::result::Result<_, _>>()?)
+    }
+}
+
+const USER_COLUMNS: &str =
+    "id, name, role, password_hash, must_change_password, created_ms, locked, locked_ms, disabled";
+
+fn user_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<UserRecord> {
+    Ok(UserRecord {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        role: r.get(2)?,
+        password_hash: r.get(3)?,
+        must_change_password: r.get(4)?,
+        created_ms: r.get(5)?,
+        locked: r.get(6)?,
+        locked_ms: r.get(7)?,
+        disabled: r.get(8)?,
+    })
+}
+
+const AUDIT_COLUMNS: &str = "id, ts_ms, actor, action, object, outcome, source, prev_hash, hash";
+
+fn audit_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AuditRecord> {
+    Ok(AuditRecord {
+        id: r.get(0)?,
+        ts_ms: r.get(1)?,
+        actor: r.get(2)?,
+        action: r.get(3)?,
+        object: r.get(4)?,
+        outcome: r.get(5)?,
+        source: r.get(6)?,
+        prev_hash: r.get(7)?,
+        hash: r.get(8)?,
+    })
+}
+
+fn is_unique_violation(e: &rusqlite::Error) -> bool {
+    matches!(e, rusqlite::Error::SqliteFailure(f, _)
+        if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+            || f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY)
+}
+
+impl SqliteStore {
+    /// Updates one user row; a missing user is a conflict (it was there a moment ago).
+    fn update_user(&mut self, id: i64, sql: &str, value: &dyn rusqlite::ToSql) -> Result<()> {
+        let n = self.conn.execute(sql, params![id, value])?;
+        if n != 1 {
+            return Err(StoreError::Conflict(format!(
+                "user {id} is not in this database: list users with `streetlight user list`"
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// Accounts, sessions and the audit log.
+impl SqliteStore {
+    fn accounts_insert_user(&mut self, u: &NewUser<'_>) -> Result<i64> {
+        let r = self.conn.execute(
+            "INSERT INTO users (name, role, password_hash, must_change_password, created_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![u.name, u.role, u.password_hash, u.must_change_password, u.created_ms],
+        );
+        match r {
+            Ok(_) => Ok(self.conn.last_insert_rowid()),
+            Err(e) if is_unique_violation(&e) => Err(StoreError::Conflict(format!(
+                "user `{}` already exists: choose another name, or change its role with `streetlight user role {} ROLE`",
+                u.name, u.name
+            ))),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    fn accounts_record_login_failure(
+        &mut self,
+        id: i64,
+        now_ms: i64,
+        window_ms: i64,
+        threshold: u32,
+    ) -> Result<LoginFailures> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let was_locked: bool = tx
+            .query_row("SELECT locked FROM users WHERE id=?1", [id], |r| r.get(0))
+            .optional()?
+            .ok_or_else(|| {
+                StoreError::Conflict(format!(
+                    "user {id} is not in this database: list users with `streetlight user list`"
+                ))
+            })?;
+        tx.execute(
+            "INSERT INTO login_failures (user_id, ts_ms) VALUES (?1, ?2)",
+            params![id, now_ms],
+        )?;
+        let start = now_ms.saturating_sub(window_ms);
+        // Failures that left the window no longer matter to anyone.
+        tx.execute(
+            "DELETE FROM login_failures WHERE user_id=?1 AND ts_ms <= ?2",
+            params![id, start],
+        )?;
+        let recent: i64 = tx.query_row(
+            "SELECT COUNT(*) FROM login_failures WHERE user_id=?1 AND ts_ms > ?2 AND ts_ms <= ?3",
+            params![id, start, now_ms],
+            |r| r.get(0),
+        )?;
+        let recent = u32::try_from(recent).unwrap_or(u32::MAX);
+        let locked_now = !was_locked && recent >= threshold;
+        if locked_now {
+            tx.execute(
+                "UPDATE users SET locked=1, locked_ms=?2 WHERE id=?1",
+                params![id, now_ms],
+            )?;
+        }
+        tx.commit()?;
+        Ok(LoginFailures { recent, locked_now })
+    }
+
+    fn accounts_append_audit(
+        &mut self,
+        entry: &AuditEntry,
+        genesis: &str,
+        seal: &dyn Fn(i64, &str, &AuditEntry) -> String,
+    ) -> Result<AuditRecord> {
+        // IMMEDIATE takes the write lock before reading the head, so two writers cannot
+        // both chain onto the same record.
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let last: Option<(i64, String)> = tx
+            .query_row(
+                "SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        let (id, prev_hash) = match last {
+            Some((id, hash)) => (id + 1, hash),
+            None => (1, genesis.to_string()),
+        };
+        let hash = seal(id, &prev_hash, entry);
+        tx.execute(
+            "INSERT INTO audit_log (id, ts_ms, actor, action, object, outcome, source, prev_hash, hash)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            params![
+                id,
+                entry.ts_ms,
+                entry.actor,
+                entry.action,
+                entry.object,
+                entry.outcome,
+                entry.source,
+                prev_hash,
+                hash
+            ],
+        )?;
+        tx.commit()?;
+        Ok(AuditRecord {
+            id,
+            ts_ms: entry.ts_ms,
+            actor: entry.actor.clone(),
+            action: entry.action.clone(),
+            object: entry.object.clone(),
+            outcome: entry.outcome.clone(),
+            source: entry.source.clone(),
+            prev_hash,
+            hash,
+        })
+    }
 }
 
 #[cfg(test)]
@@ -1019,5 +1415,193 @@ mod tests {
             .expect("mode");
         assert_eq!(mode, "wal");
         assert!(s.check_integrity().expect("check").is_ok());
+    }
+
+    fn new_user<'a>(name: &'a str) -> NewUser<'a> {
+        NewUser {
+            name,
+            role: "viewer",
+            password_hash: "$argon2id$placeholder",
+            must_change_password: false,
+            created_ms: 1_000,
+        }
+    }
+
+    /// A database written before accounts existed (no users, sessions or audit tables)
+    /// opens, gains the tables and keeps its schema version and data.
+    #[test]
+    fn account_tables_are_added_to_an_older_database() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let p = dir.path().join("old.db");
+        {
+            let mut s = SqliteStore::open(&p).expect("create");
+            s.set_boundary(DatasetId(7), "city.geojson", "[]")
+                .expect("boundary");
+            s.conn
+                .execute_batch(
+                    "DROP TRIGGER audit_log_no_update; DROP TRIGGER audit_log_no_delete;
+                     DROP TABLE audit_log; DROP TABLE sessions; DROP TABLE login_failures; DROP TABLE users;",
+                )
+                .expect("make it look old");
+        }
+        let mut s = SqliteStore::open(&p).expect("reopen the older file");
+        assert_eq!(
+            s.boundary(DatasetId(7)).expect("read"),
+            Some(("city.geojson".to_string(), "[]".to_string()))
+        );
+        let id = s.insert_user(&new_user("alice")).expect("insert");
+        assert_eq!(s.user("alice").expect("read").map(|u| u.id), Some(id));
+        let tables: i64 = s
+            .conn()
+            .query_row(
+                "SELECT COUNT(*) FROM sqlite_master WHERE type IN ('table', 'trigger')
+                   AND name IN ('users', 'login_failures', 'sessions', 'audit_log', 'audit_log_no_update', 'audit_log_no_delete')",
+                [],
+                |r| r.get(0),
+            )
+            .expect("count");
+        assert_eq!(tables, 6);
+    }
+
+    #[test]
+    fn user_names_are_unique() {
+        let mut s = SqliteStore::in_memory().expect("store");
+        s.insert_user(&new_user("alice")).expect("first");
+        let e = s.insert_user(&new_user("alice")).expect_err("second");
+        assert!(
+            e.to_string()
+                .contains("user `alice` already exists: choose another name"),
+            "{e}"
+        );
+        assert_eq!(s.users().expect("list").len(), 1);
+    }
+
+    /// Failures count in the half-open window (now - window, now]; the threshold locks
+    /// once, and unlocking forgets the failures.
+    #[test]
+    fn login_failures_slide_and_lock_once() {
+        let mut s = SqliteStore::in_memory().expect("store");
+        let id = s.insert_user(&new_user("bob")).expect("insert");
+        let w = 100;
+        let f = |s: &mut SqliteStore, t| s.record_login_failure(id, t, w, 3).expect("record");
+        assert_eq!(
+            f(&mut s, 0),
+            LoginFailures {
+                recent: 1,
+                locked_now: false
+            }
+        );
+        assert_eq!(
+            f(&mut s, 50),
+            LoginFailures {
+                recent: 2,
+                locked_now: false
+            }
+        );
+        // The failure at 0 is exactly `window` old at 100: out of the window.
+        assert_eq!(
+            f(&mut s, 100),
+            LoginFailures {
+                recent: 2,
+                locked_now: false
+            }
+        );
+        assert_eq!(
+            f(&mut s, 101),
+            LoginFailures {
+                recent: 3,
+                locked_now: true
+            }
+        );
+        let u = s.user("bob").expect("read").expect("bob");
+        assert!(u.locked);
+        assert_eq!(u.locked_ms, Some(101));
+        assert_eq!(
+            f(&mut s, 102),
+            LoginFailures {
+                recent: 4,
+                locked_now: false
+            }
+        );
+        s.unlock_user(id).expect("unlock");
+        let u = s.user("bob").expect("read").expect("bob");
+        assert!(!u.locked);
+        assert_eq!(u.locked_ms, None);
+        assert_eq!(
+            f(&mut s, 103),
+            LoginFailures {
+                recent: 1,
+                locked_now: false
+            }
+        );
+    }
+
+    #[test]
+    fn sessions_touch_forward_and_revoke() {
+        let mut s = SqliteStore::in_memory().expect("store");
+        let uid = s.insert_user(&new_user("carol")).expect("insert");
+        let session = |hash: &str| SessionRecord {
+            token_hash: hash.into(),
+            user_id: uid,
+            created_ms: 10,
+            last_seen_ms: 10,
+            revoked: false,
+        };
+        s.insert_session(&session("h1")).expect("insert");
+        s.insert_session(&session("h2")).expect("insert");
+        assert!(s.insert_session(&session("h1")).is_err());
+        s.touch_session("h1", 50).expect("touch");
+        s.touch_session("h1", 20).expect("touch back");
+        assert_eq!(
+            s.session("h1").expect("read").map(|x| x.last_seen_ms),
+            Some(50)
+        );
+        assert!(s.revoke_session("h1").expect("revoke"));
+        assert!(!s.revoke_session("h1").expect("again"));
+        s.touch_session("h1", 60).expect("touch revoked");
+        assert_eq!(
+            s.session("h1").expect("read").map(|x| x.last_seen_ms),
+            Some(50)
+        );
+        assert_eq!(s.revoke_user_sessions(uid).expect("revoke all"), 1);
+        assert!(s.session("h2").expect("read").is_some_and(|x| x.revoked));
+        assert_eq!(s.purge_sessions(11).expect("purge"), 2);
+        assert_eq!(s.session("h2").expect("read"), None);
+    }
+
+    #[test]
+    fn audit_log_chains_and_refuses_edits() {
+        let mut s = SqliteStore::in_memory().expect("store");
+        let entry = |action: &str| AuditEntry {
+            ts_ms: 5,
+            actor: None,
+            action: action.into(),
+            object: "user:alice".into(),
+            outcome: "ok".into(),
+            source: "cli".into(),
+        };
+        let seal = |id: i64, prev: &str, e: &AuditEntry| format!("{id}|{prev}|{}", e.action);
+        let a = s.append_audit(&entry("a"), "G", &seal).expect("first");
+        let b = s.append_audit(&entry("b"), "G", &seal).expect("second");
+        assert_eq!(
+            (a.id, a.prev_hash.as_str(), a.hash.as_str()),
+            (1, "G", "1|G|a")
+        );
+        assert_eq!(
+            (b.id, b.prev_hash.as_str(), b.hash.as_str()),
+            (2, "1|G|a", "2|1|G|a|b")
+        );
+        let mut all = Vec::new();
+        s.scan_audit(&mut |r| all.push(r.clone())).expect("scan");
+        assert_eq!(all, vec![a.clone(), b.clone()]);
+        assert_eq!(s.audit_tail(1).expect("tail"), vec![b]);
+        assert_eq!(s.audit_tail(5).expect("tail").len(), 2);
+        for sql in [
+            "UPDATE audit_log SET outcome='denied' WHERE id=1",
+            "DELETE FROM audit_log WHERE id=2",
+        ] {
+            let e = s.conn().execute(sql, []).expect_err(sql);
+            assert!(e.to_string().contains("append-only"), "{e}");
+        }
     }
 }
