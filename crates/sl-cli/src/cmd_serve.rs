@@ -15,6 +15,10 @@ pub struct ServeArgs {
     /// with TLS sits in front.
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub addr: SocketAddr,
+    /// Mark the session cookie Secure (sent over HTTPS only): use it when a TLS proxy
+    /// serves the dashboard; leave it off for plain HTTP on loopback.
+    #[arg(long)]
+    pub secure_cookies: bool,
 }
 
 pub fn run(a: ServeArgs) -> Result<ExitCode> {
@@ -27,6 +31,6 @@ pub fn run(a: ServeArgs) -> Result<ExitCode> {
         a.db.db.display(),
         a.addr
     );
-    runtime.block_on(sl_server::serve(a.db.db, a.addr))?;
+    runtime.block_on(sl_server::serve(a.db.db, a.addr, a.secure_cookies))?;
     Ok(ExitCode::SUCCESS)
 }

@@ -2,12 +2,16 @@
 //! so a script can move between the CLI and the API.
 
 use axum::extract::{Path, State};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Serialize;
 use sl_engine::Store as _;
 use utoipa::OpenApi;
 
+use sl_engine::accounts::Context;
+use sl_engine::audit::{self, Action, Outcome};
+
+use crate::auth::{self, Access, SessionUser};
 use crate::error::{ApiError, ERROR_TABLE, ErrorBody, ErrorInfo};
 use crate::{AppState, blocking};
 
@@ -18,8 +22,16 @@ use crate::{AppState, blocking};
         title = "Streetlight API",
         description = "Places and times, never people: datasets, quality, patterns, hot spots, forecasts. Errors are `{\"error\": {\"code\", \"message\"}}` with codes from GET /api/errors."
     ),
-    paths(health, errors, datasets, dataset),
-    components(schemas(Health, Dataset, Source, ErrorBody, crate::error::ErrorDetail))
+    paths(health, errors, datasets, dataset, auth::login, auth::logout, auth::me),
+    components(schemas(
+        Health,
+        Dataset,
+        Source,
+        ErrorBody,
+        crate::error::ErrorDetail,
+        auth::Login,
+        auth::Me
+    ))
 )]
 pub struct ApiDoc;
 
@@ -30,6 +42,9 @@ pub fn routes() -> Router<AppState> {
         .route("/api/openapi.json", get(openapi))
         .route("/api/datasets", get(datasets))
         .route("/api/datasets/{name}", get(dataset))
+        .route("/api/auth/login", post(auth::login))
+        .route("/api/auth/logout", post(auth::logout))
+        .route("/api/auth/me", get(auth::me))
         .route("/api/{*rest}", get(not_found))
         .fallback(crate::ui::serve_asset)
 }
@@ -139,16 +154,38 @@ fn wire(store: &sl_engine::SqliteStore, d: sl_engine::DatasetInfo) -> Result<Dat
     })
 }
 
-/// Every dataset in the store.
-#[utoipa::path(get, path = "/api/datasets", responses((status = 200, body = [Dataset])))]
-async fn datasets(State(state): State<AppState>) -> Result<Json<Vec<Dataset>>, ApiError> {
-    blocking(&state, |store| {
-        store
+/// Records a data read in the audit log.
+fn audit_read(
+    store: &mut sl_engine::SqliteStore,
+    session: &SessionUser,
+    object: &str,
+) -> Result<(), ApiError> {
+    let ctx = Context::user(&session.user, &session.source, auth::now_ms());
+    audit::record(store, &ctx, Action::DataRead, object, Outcome::Ok)
+        .map(|_| ())
+        .map_err(ApiError::internal)
+}
+
+/// Every dataset in the store (any logged-in role).
+#[utoipa::path(
+    get,
+    path = "/api/datasets",
+    responses((status = 200, body = [Dataset]), (status = 401, body = ErrorBody))
+)]
+async fn datasets(
+    State(state): State<AppState>,
+    session: SessionUser,
+) -> Result<Json<Vec<Dataset>>, ApiError> {
+    session.require(Access::Read)?;
+    blocking(&state, move |store| {
+        let list = store
             .datasets()
             .map_err(ApiError::internal)?
             .into_iter()
             .map(|d| wire(store, d))
-            .collect::<Result<Vec<_>, _>>()
+            .collect::<Result<Vec<_>, _>>()?;
+        audit_read(store, &session, "datasets")?;
+        Ok(list)
     })
     .await
     .map(Json)
@@ -159,12 +196,14 @@ async fn datasets(State(state): State<AppState>) -> Result<Json<Vec<Dataset>>, A
     get,
     path = "/api/datasets/{name}",
     params(("name" = String, Path, description = "dataset name, e.g. stlouis-slmpd")),
-    responses((status = 200, body = Dataset), (status = 404, body = ErrorBody))
+    responses((status = 200, body = Dataset), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody))
 )]
 async fn dataset(
     State(state): State<AppState>,
+    session: SessionUser,
     Path(name): Path<String>,
 ) -> Result<Json<Dataset>, ApiError> {
+    session.require(Access::Read)?;
     blocking(&state, move |store| {
         let found = store
             .datasets()
@@ -172,7 +211,11 @@ async fn dataset(
             .into_iter()
             .find(|d| d.name == name);
         match found {
-            Some(d) => wire(store, d),
+            Some(d) => {
+                let w = wire(store, d)?;
+                audit_read(store, &session, &format!("dataset:{name}"))?;
+                Ok(w)
+            }
             None => Err(ApiError::not_found(format!(
                 "no dataset `{name}`: GET /api/datasets lists them"
             ))),

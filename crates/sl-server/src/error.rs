@@ -25,6 +25,7 @@ pub enum ErrorCode {
     BadRequest,
     Unauthenticated,
     Forbidden,
+    AccountLocked,
     NotFound,
     LimitExceeded,
     Internal,
@@ -67,6 +68,15 @@ pub const ERROR_TABLE: &[(ErrorCode, ErrorInfo)] = &[
             status: 403,
             kind: ErrorKind::User,
             meaning: "the session's role may not do this",
+        },
+    ),
+    (
+        ErrorCode::AccountLocked,
+        ErrorInfo {
+            code: "account_locked",
+            status: 423,
+            kind: ErrorKind::User,
+            meaning: "too many failed logins: the account stays locked until an administrator unlocks it",
         },
     ),
     (

@@ -11,6 +11,7 @@
 //! wire types live here (`api`).
 
 pub mod api;
+pub mod auth;
 pub mod error;
 pub mod ui;
 
@@ -32,6 +33,9 @@ pub struct AppState {
     /// The store file; each blocking task opens its own connection (SQLite in WAL mode
     /// serves many readers at once).
     pub db: Arc<PathBuf>,
+    /// Mark the session cookie `Secure` (browsers then send it over HTTPS only): on
+    /// when a TLS proxy sits in front; off for plain HTTP on loopback.
+    pub secure_cookies: bool,
 }
 
 /// The API's routes over a store file.
@@ -73,7 +77,7 @@ pub enum ServeError {
 }
 
 /// Serves the API on `addr` until Ctrl-C.
-pub async fn serve(db: PathBuf, addr: SocketAddr) -> Result<(), ServeError> {
+pub async fn serve(db: PathBuf, addr: SocketAddr, secure_cookies: bool) -> Result<(), ServeError> {
     if !db.exists() {
         return Err(ServeError::NoStore {
             path: db.display().to_string(),
@@ -82,11 +86,17 @@ pub async fn serve(db: PathBuf, addr: SocketAddr) -> Result<(), ServeError> {
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|source| ServeError::Bind { addr, source })?;
-    let app = router(AppState { db: Arc::new(db) });
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await?;
+    let app = router(AppState {
+        db: Arc::new(db),
+        secure_cookies,
+    });
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await?;
     Ok(())
 }

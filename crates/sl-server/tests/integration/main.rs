@@ -5,6 +5,8 @@ use std::path::Path;
 use std::sync::Arc;
 
 use serde_json::Value;
+use sl_engine::accounts::{Context, Role, add_user, generate_password};
+use sl_server::auth::{Access, allows};
 use sl_server::error::ERROR_TABLE;
 use sl_server::{AppState, router};
 
@@ -18,9 +20,15 @@ async fn start(db: &Path) -> String {
     let addr = listener.local_addr().expect("addr");
     let app = router(AppState {
         db: Arc::new(db.to_path_buf()),
+        secure_cookies: false,
     });
     tokio::spawn(async move {
-        axum::serve(listener, app).await.expect("serve");
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await
+        .expect("serve");
     });
     format!("http://{addr}")
 }
@@ -66,19 +74,15 @@ async fn health_errors_openapi_and_datasets() {
         );
     }
 
-    let (status, list) = get(&format!("{base}/api/datasets")).await;
-    assert_eq!(status, 200);
-    assert_eq!(list, Value::Array(vec![]));
-
-    // Errors have one shape and a stable code.
-    let (status, e) = get(&format!("{base}/api/datasets/nowhere")).await;
-    assert_eq!(status, 404);
-    assert_eq!(e["error"]["code"], "not_found");
+    // Without a session the registry is refused, with the one error shape.
+    let (status, e) = get(&format!("{base}/api/datasets")).await;
+    assert_eq!(status, 401);
+    assert_eq!(e["error"]["code"], "unauthenticated");
     assert!(
         e["error"]["message"]
             .as_str()
             .expect("message")
-            .contains("GET /api/datasets")
+            .contains("/api/auth/login")
     );
     let (status, e) = get(&format!("{base}/api/no-such-thing")).await;
     assert_eq!(status, 404);
@@ -138,4 +142,144 @@ async fn serves_the_embedded_ui() {
         sl_server::ui::content_type("x.mjs"),
         "text/javascript; charset=utf-8"
     );
+}
+
+/// Users of every role in a fresh store, each with a password; returns (role, name, password).
+fn users(db: &Path) -> Vec<(Role, String, String)> {
+    let mut store = sl_engine::SqliteStore::open(db).expect("store");
+    let ctx = Context::local(0);
+    Role::ALL
+        .iter()
+        .map(|&role| {
+            let name = format!("{}1", role.as_str());
+            let password = generate_password().expect("password");
+            add_user(&mut store, &ctx, &name, role, &password, false).expect("add user");
+            (role, name, password)
+        })
+        .collect()
+}
+
+/// Logs in; returns the status and the session cookie (`name=value`), if set.
+async fn login(base: &str, name: &str, password: &str) -> (u16, Option<String>, Value) {
+    let r = reqwest::Client::new()
+        .post(format!("{base}/api/auth/login"))
+        .json(&serde_json::json!({"name": name, "password": password}))
+        .send()
+        .await
+        .expect("request");
+    let status = r.status().as_u16();
+    let cookie = r
+        .headers()
+        .get("set-cookie")
+        .map(|v| v.to_str().expect("ascii").to_string());
+    if let Some(c) = &cookie {
+        assert!(
+            c.contains("HttpOnly") && c.contains("SameSite=Strict"),
+            "{c}"
+        );
+    }
+    let cookie = cookie.map(|c| c.split(';').next().expect("pair").to_string());
+    (status, cookie, r.json().await.unwrap_or(Value::Null))
+}
+
+async fn get_as(url: &str, cookie: Option<&str>) -> (u16, Value) {
+    let mut req = reqwest::Client::new().get(url);
+    if let Some(c) = cookie {
+        req = req.header("cookie", c);
+    }
+    let r = req.send().await.expect("request");
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+/// Every endpoint as every role and as nobody: public endpoints answer everyone, the
+/// others 401 without a session and their status by the role table with one. The
+/// public (no session) can read nothing but the public endpoints.
+#[tokio::test]
+async fn authorisation_matrix() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("s.db");
+    let base = start(&db).await;
+    let people = users(&db);
+    // (path, access, status when allowed)
+    let endpoints: &[(&str, Access, u16)] = &[
+        ("/api/health", Access::Public, 200),
+        ("/api/errors", Access::Public, 200),
+        ("/api/openapi.json", Access::Public, 200),
+        ("/api/datasets", Access::Read, 200),
+        ("/api/datasets/nowhere", Access::Read, 404),
+        ("/api/auth/me", Access::Read, 200),
+    ];
+    let mut sessions = vec![(None, None)];
+    for (role, name, password) in &people {
+        let (status, cookie, me) = login(&base, name, password).await;
+        assert_eq!(status, 200, "{name}");
+        assert_eq!(me["role"], role.as_str());
+        sessions.push((Some(*role), cookie));
+    }
+    for (path, access, ok) in endpoints {
+        for (role, cookie) in &sessions {
+            let (status, body) = get_as(&format!("{base}{path}"), cookie.as_deref()).await;
+            let want = match role {
+                _ if *access == Access::Public => *ok,
+                None => 401,
+                Some(r) if allows(*r, *access) => *ok,
+                Some(_) => 403,
+            };
+            assert_eq!(status, want, "{path} as {role:?}: {body}");
+        }
+    }
+    // Every read was audited, with the client's address, and the chain verifies.
+    let store = sl_engine::SqliteStore::open(&db).expect("store");
+    let report = sl_engine::audit::verify(&store).expect("verify");
+    assert!(report.is_ok(), "{:?}", report.problems);
+    let records = sl_engine::audit::list(&store, 1000).expect("list");
+    let reads: Vec<_> = records
+        .iter()
+        .filter(|r| r.action == sl_engine::audit::Action::DataRead.as_str())
+        .collect();
+    assert_eq!(reads.len(), 4, "one datasets read per role");
+    assert!(reads.iter().all(|r| r.source == "127.0.0.1"));
+}
+
+/// The fifth wrong password locks the account (423, even with the right one, until an admin
+/// unlocks it); logout ends the session on the server.
+#[tokio::test]
+async fn lockout_and_logout_over_http() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("s.db");
+    let base = start(&db).await;
+    let people = users(&db);
+    let (_, name, password) = &people[1];
+    let (status, cookie, _) = login(&base, name, password).await;
+    assert_eq!(status, 200);
+    let cookie = cookie.expect("cookie");
+    let (status, _) = get_as(&format!("{base}/api/auth/me"), Some(&cookie)).await;
+    assert_eq!(status, 200);
+    let r = reqwest::Client::new()
+        .post(format!("{base}/api/auth/logout"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .expect("logout");
+    assert_eq!(r.status().as_u16(), 204);
+    let (status, e) = get_as(&format!("{base}/api/auth/me"), Some(&cookie)).await;
+    assert_eq!(status, 401, "the old cookie no longer works: {e}");
+
+    for _ in 0..4 {
+        let (status, _, e) = login(&base, name, "not the password").await;
+        assert_eq!(status, 401, "{e}");
+        assert_eq!(e["error"]["code"], "unauthenticated");
+    }
+    // The fifth failure within 15 minutes locks the account.
+    let (status, _, e) = login(&base, name, "not the password").await;
+    assert_eq!(status, 423, "{e}");
+    let (status, cookie, e) = login(&base, name, password).await;
+    assert_eq!(status, 423, "{e}");
+    assert_eq!(e["error"]["code"], "account_locked");
+    assert!(cookie.is_none());
+    let mut store = sl_engine::SqliteStore::open(&db).expect("store");
+    sl_engine::accounts::unlock(&mut store, &Context::local(0), name).expect("unlock");
+    let (status, _, _) = login(&base, name, password).await;
+    assert_eq!(status, 200);
 }
