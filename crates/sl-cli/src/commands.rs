@@ -323,7 +323,7 @@ pub fn quality(a: QualityArgs) -> Result<ExitCode> {
     if a.json {
         println!(
             "{}",
-            serde_json::to_string_pretty(&output::quality_json(&report, &rows))?
+            serde_json::to_string_pretty(&sl_server::wire::quality_json(&report, &rows))?
         );
     } else {
         print!("{}", output::quality_text(&report, &rows));
@@ -342,7 +342,12 @@ pub fn datasets(a: DatasetsArgs) -> Result<ExitCode> {
     if a.json {
         println!(
             "{}",
-            serde_json::to_string_pretty(&output::datasets_json(&with_sources))?
+            serde_json::to_string_pretty(
+                &with_sources
+                    .iter()
+                    .map(|(d, sources)| sl_server::wire::dataset(d.clone(), sources.clone()))
+                    .collect::<Vec<_>>()
+            )?
         );
     } else {
         print!("{}", output::datasets_text(&with_sources));

@@ -22,7 +22,16 @@ use crate::{AppState, blocking};
         title = "Streetlight API",
         description = "Places and times, never people: datasets, quality, patterns, hot spots, forecasts. Errors are `{\"error\": {\"code\", \"message\"}}` with codes from GET /api/errors."
     ),
-    paths(health, errors, datasets, dataset, auth::login, auth::logout, auth::me),
+    paths(
+        health,
+        errors,
+        datasets,
+        dataset,
+        quality,
+        auth::login,
+        auth::logout,
+        auth::me
+    ),
     components(schemas(
         Health,
         Dataset,
@@ -42,6 +51,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/openapi.json", get(openapi))
         .route("/api/datasets", get(datasets))
         .route("/api/datasets/{name}", get(dataset))
+        .route("/api/datasets/{name}/quality", get(quality))
         .route("/api/auth/login", post(auth::login))
         .route("/api/auth/logout", post(auth::logout))
         .route("/api/auth/me", get(auth::me))
@@ -118,40 +128,8 @@ pub struct Source {
 }
 
 fn wire(store: &sl_engine::SqliteStore, d: sl_engine::DatasetInfo) -> Result<Dataset, ApiError> {
-    let sources = store
-        .sources(d.id)
-        .map_err(ApiError::internal)?
-        .into_iter()
-        .map(|s| Source {
-            file_name: s.file_name,
-            path: s.file_path,
-            sha256: s.sha256,
-            size_bytes: s.size_bytes,
-            profile_sha256: s.profile_sha256,
-            started_at: s.started_at,
-            finished_at: s.finished_at,
-            complete: s.complete,
-            rows: s.rows_committed,
-        })
-        .collect();
-    Ok(Dataset {
-        name: d.name,
-        title: d.title,
-        kind: d.kind,
-        time_zone: d.time_zone,
-        local_crs: d.local_crs,
-        profile: d.profile_name,
-        profile_sha256: d.profile_sha256,
-        provenance: d.provenance,
-        harm_source: d.harm_source,
-        created_at: d.created_at,
-        updated_at: d.updated_at,
-        events: d.events,
-        retracted_events: d.retracted_events,
-        quarantined: d.quarantined,
-        duplicates: d.duplicates,
-        sources,
-    })
+    let sources = store.sources(d.id).map_err(ApiError::internal)?;
+    Ok(crate::wire::dataset(d, sources))
 }
 
 /// Records a data read in the audit log.
@@ -220,6 +198,82 @@ async fn dataset(
                 "no dataset `{name}`: GET /api/datasets lists them"
             ))),
         }
+    })
+    .await
+    .map(Json)
+}
+
+/// Query of the quality report.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+pub struct QualityQuery {
+    /// Also return up to this many quarantined rows (analysts and admins; at most 500).
+    #[serde(default)]
+    pub rows: usize,
+    /// Only quarantined rows with this reason code (e.g. BAD_COORD).
+    pub reason: Option<String>,
+}
+
+/// Largest `rows` a quality request may ask for.
+pub const MAX_QUALITY_ROWS: usize = 500;
+
+/// A dataset's data-quality report, as `streetlight quality --json` prints it
+/// (docs/CLI.md). Quarantined rows are row-level data: analysts and admins only.
+#[utoipa::path(
+    get,
+    path = "/api/datasets/{name}/quality",
+    params(("name" = String, Path, description = "dataset name"), QualityQuery),
+    responses(
+        (status = 200, description = "the quality report (fields in docs/CLI.md, `quality --json`)"),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody)
+    )
+)]
+async fn quality(
+    State(state): State<AppState>,
+    session: SessionUser,
+    Path(name): Path<String>,
+    axum::extract::Query(q): axum::extract::Query<QualityQuery>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    session.require(if q.rows > 0 {
+        Access::Analyse
+    } else {
+        Access::Read
+    })?;
+    if q.rows > MAX_QUALITY_ROWS {
+        return Err(ApiError::new(
+            crate::error::ErrorCode::LimitExceeded,
+            format!(
+                "rows={} is more than the limit of {MAX_QUALITY_ROWS}: page through with reason=CODE or export the dataset",
+                q.rows
+            ),
+        ));
+    }
+    if let Some(r) = &q.reason
+        && sl_types::ReasonCode::parse(r).is_none()
+    {
+        return Err(ApiError::bad_request(format!(
+            "reason `{r}` is not a reason code: use one of {}",
+            sl_types::ReasonCode::ALL.map(|c| c.as_str()).join(", ")
+        )));
+    }
+    blocking(&state, move |store| {
+        let Some(id) = store.dataset_id(&name).map_err(ApiError::internal)? else {
+            return Err(ApiError::not_found(format!(
+                "no dataset `{name}`: GET /api/datasets lists them"
+            )));
+        };
+        let report = sl_engine::quality::quality_report(store, &name)?;
+        let rows = if q.rows > 0 {
+            store
+                .quarantined(id, q.reason.as_deref(), q.rows)
+                .map_err(ApiError::internal)?
+        } else {
+            Vec::new()
+        };
+        audit_read(store, &session, &format!("quality:{name}"))?;
+        Ok(crate::wire::quality_json(&report, &rows))
     })
     .await
     .map(Json)

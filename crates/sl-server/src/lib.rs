@@ -14,6 +14,7 @@ pub mod api;
 pub mod auth;
 pub mod error;
 pub mod ui;
+pub mod wire;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

@@ -209,6 +209,18 @@ async fn authorisation_matrix() {
         ("/api/datasets", Access::Read, 200),
         ("/api/datasets/nowhere", Access::Read, 404),
         ("/api/auth/me", Access::Read, 200),
+        ("/api/datasets/nowhere/quality", Access::Read, 404),
+        ("/api/datasets/nowhere/quality?rows=5", Access::Analyse, 404),
+        (
+            "/api/datasets/nowhere/quality?rows=501",
+            Access::Analyse,
+            422,
+        ),
+        (
+            "/api/datasets/nowhere/quality?reason=NOPE",
+            Access::Read,
+            400,
+        ),
     ];
     let mut sessions = vec![(None, None)];
     for (role, name, password) in &people {
