@@ -55,6 +55,9 @@ pub fn routes() -> Router<AppState> {
         .route("/api/auth/login", post(auth::login))
         .route("/api/auth/logout", post(auth::logout))
         .route("/api/auth/me", get(auth::me))
+        .route("/api/admin/users", get(crate::admin::users))
+        .route("/api/admin/audit", get(crate::admin::audit_log))
+        .route("/api/admin/audit/verify", get(crate::admin::audit_verify))
         .route("/api/{*rest}", get(not_found))
         .fallback(crate::ui::serve_asset)
 }

@@ -10,6 +10,7 @@
 //! Architecture invariant: the engine's and analytics' types are not `Serialize`; the
 //! wire types live here (`api`).
 
+pub mod admin;
 pub mod api;
 pub mod auth;
 pub mod error;
