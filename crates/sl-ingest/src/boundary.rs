@@ -218,6 +218,12 @@ fn collect_rings(value: &geojson::GeometryValue, rings: &mut Vec<Vec<(f64, f64)>
 }
 
 fn read_zipped_shapefile(path: &Path) -> Result<Vec<BoundaryFeature>, String> {
+    read_shp_bytes(shp_in_zip(path)?)
+}
+
+/// The bytes of the first `.shp` file in a zip (boundaries and context layers come
+/// zipped with their .dbf and .prj, as portals publish them).
+pub(crate) fn shp_in_zip(path: &Path) -> Result<Vec<u8>, String> {
     let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
     let mut zip = zip::ZipArchive::new(file).map_err(|e| e.to_string())?;
     let shp_name = (0..zip.len())
@@ -229,7 +235,7 @@ fn read_zipped_shapefile(path: &Path) -> Result<Vec<BoundaryFeature>, String> {
         .map_err(|e| e.to_string())?
         .read_to_end(&mut bytes)
         .map_err(|e| e.to_string())?;
-    read_shp_bytes(bytes)
+    Ok(bytes)
 }
 
 fn read_shp_bytes(bytes: Vec<u8>) -> Result<Vec<BoundaryFeature>, String> {

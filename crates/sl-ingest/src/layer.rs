@@ -55,7 +55,7 @@ impl Layer {
             .unwrap_or_default();
         let mut layer = if name.ends_with(".zip") || name.ends_with(".shp") {
             let bytes = if name.ends_with(".zip") {
-                zipped_shp(path).map_err(read_err)?
+                crate::boundary::shp_in_zip(path).map_err(read_err)?
             } else {
                 std::fs::read(path).map_err(|e| read_err(e.to_string()))?
             };
@@ -146,21 +146,6 @@ fn collect(value: &geojson::GeometryValue, out: &mut Vec<LayerShape>) {
         }
         _ => {}
     }
-}
-
-fn zipped_shp(path: &Path) -> Result<Vec<u8>, String> {
-    let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
-    let mut zip = zip::ZipArchive::new(file).map_err(|e| e.to_string())?;
-    let shp = (0..zip.len())
-        .filter_map(|i| zip.by_index(i).ok().map(|f| f.name().to_string()))
-        .find(|n| n.to_ascii_lowercase().ends_with(".shp"))
-        .ok_or_else(|| "the zip holds no .shp file".to_string())?;
-    let mut bytes = Vec::new();
-    zip.by_name(&shp)
-        .map_err(|e| e.to_string())?
-        .read_to_end(&mut bytes)
-        .map_err(|e| e.to_string())?;
-    Ok(bytes)
 }
 
 fn read_shp(bytes: Vec<u8>) -> Result<Layer, String> {
