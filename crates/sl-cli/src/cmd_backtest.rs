@@ -72,13 +72,8 @@ pub struct BacktestArgs {
     /// PAI's area A from the jurisdiction boundary instead of the masked grid.
     #[arg(long)]
     pub nij: bool,
-    /// A risk terrain layer (RTM) for the glm, rtm and ensemble models:
-    /// NAME=FILE[,operation=proximity|density][,distance=METRES][,crs=EPSG:XXXX].
-    /// FILE is GeoJSON (WGS84) or a shapefile of points, lines or polygons; each layer
-    /// becomes one 0/1 feature per cell, reported with its relative risk value.
-    /// Repeat for several layers.
-    #[arg(long, value_name = "NAME=FILE[,…]")]
-    pub risk_layer: Vec<String>,
+    #[command(flatten)]
+    pub risk: crate::risk_layers::RiskLayerArgs,
     /// Print the full result as JSON on stdout (fields in docs/CLI.md).
     #[arg(long)]
     pub json: bool,
@@ -254,8 +249,11 @@ pub fn run_backtest(a: BacktestArgs) -> Result<ExitCode> {
         .context("the base grid could not be built")?;
     // Risk layers are evaluated on the grid the models fit on (the base grid on units).
     let model_names: Vec<&str> = a.models.iter().map(String::as_str).collect();
-    let (risk_factors, risk_json) =
-        crate::risk_layers::load(&a.risk_layer, &model_names, base.as_ref().unwrap_or(&units))?;
+    let (risk_factors, risk_json) = crate::risk_layers::load(
+        &a.risk.risk_layer,
+        &model_names,
+        base.as_ref().unwrap_or(&units),
+    )?;
     let models = build(&risk_factors)?;
     let unit_areas = base.is_some().then(|| units.unit_area_m2());
     if let Some(areas) = &unit_areas
@@ -574,13 +572,8 @@ pub struct ForecastArgs {
     pub shift: Option<String>,
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
-    /// A risk terrain layer (RTM) for the glm, rtm and ensemble models:
-    /// NAME=FILE[,operation=proximity|density][,distance=METRES][,crs=EPSG:XXXX].
-    /// FILE is GeoJSON (WGS84) or a shapefile of points, lines or polygons; each layer
-    /// becomes one 0/1 feature per cell, reported with its relative risk value.
-    /// Repeat for several layers.
-    #[arg(long, value_name = "NAME=FILE[,…]")]
-    pub risk_layer: Vec<String>,
+    #[command(flatten)]
+    pub risk: crate::risk_layers::RiskLayerArgs,
     /// Print the forecast as JSON on stdout.
     #[arg(long)]
     pub json: bool,
@@ -687,7 +680,7 @@ pub fn run_forecast(a: ForecastArgs) -> Result<ExitCode> {
         .grid()
         .context("the base grid could not be built")?;
     let (risk_factors, risk_json) =
-        crate::risk_layers::load(&a.risk_layer, &[a.model.as_str()], base_units)?;
+        crate::risk_layers::load(&a.risk.risk_layer, &[a.model.as_str()], base_units)?;
     let model = build_model(
         &a.model,
         ModelContext {

@@ -8,6 +8,18 @@ use sl_engine::analysis::Units;
 use sl_engine::analysis::risk_layers::{RiskLayerSpec, load_risk_factor};
 use sl_engine::sl_analytics::risk_terrain::RiskFactor;
 
+/// `--risk-layer`, shared by `backtest` and `forecast`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct RiskLayerArgs {
+    /// A risk terrain layer (RTM) for the glm, rtm and ensemble models:
+    /// NAME=FILE[,operation=proximity|density][,distance=METRES][,crs=EPSG:XXXX].
+    /// FILE is GeoJSON (WGS84) or a shapefile of points, lines or polygons; each layer
+    /// becomes one 0/1 feature per cell, reported with its relative risk value.
+    /// Repeat for several layers.
+    #[arg(long, value_name = "NAME=FILE[,…]")]
+    pub risk_layer: Vec<String>,
+}
+
 /// Models that take risk layers as features.
 const LAYER_MODELS: &[&str] = &["glm", "rtm", "ensemble"];
 

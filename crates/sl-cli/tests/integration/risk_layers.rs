@@ -4,20 +4,8 @@
 //! layer and reports each factor's relative risk value; and the usual mistakes are
 //! explained.
 
-use super::toolbox::db;
+use super::toolbox::{DATASET, cmd, db};
 use super::{run, run_json, streetlight};
-
-const DATASET: &str = "stlouis-slmpd";
-
-fn cmd(args: &[&str]) -> std::process::Command {
-    let mut c = streetlight();
-    c.arg(args[0])
-        .arg("--db")
-        .arg(db())
-        .args(["--dataset", DATASET])
-        .args(&args[1..]);
-    c
-}
 
 fn stderr_of(c: &mut std::process::Command) -> String {
     let out = run(c);

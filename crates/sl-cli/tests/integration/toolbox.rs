@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use super::{ingest, repo_root, run, run_json, streetlight};
 
-const DATASET: &str = "stlouis-slmpd";
+pub(super) const DATASET: &str = "stlouis-slmpd";
 const BURGLARY: &str = "residential_burglary";
 
 /// One database with the bundled St. Louis 2019 files, built once for all tests here.
@@ -32,7 +32,8 @@ pub(super) fn db() -> &'static Path {
     })
 }
 
-fn cmd(args: &[&str]) -> std::process::Command {
+/// `streetlight ARGS[0] --db DB --dataset stlouis-slmpd ARGS[1..]` on the shared store.
+pub(super) fn cmd(args: &[&str]) -> std::process::Command {
     let mut c = streetlight();
     c.arg(args[0])
         .arg("--db")
