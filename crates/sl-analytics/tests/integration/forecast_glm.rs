@@ -5,10 +5,10 @@
 use std::time::Instant;
 
 use sl_analytics::forecast::backtest::{BacktestConfig, backtest};
-use sl_analytics::forecast::glm::{Glm, fit_poisson};
+use sl_analytics::forecast::glm::{FeatureTable, Glm, PoissonFit, fit_poisson};
 use sl_analytics::forecast::hotspot::Retrospective;
 use sl_analytics::forecast::naive::RecentCounts;
-use sl_analytics::forecast::{Event, ForecastError, Forecaster, Training};
+use sl_analytics::forecast::{Event, Forecast, ForecastError, Forecaster, Training};
 use sl_analytics::grid::{Grid, MaskedGrid};
 use sl_analytics::rng::{stream, unit};
 
@@ -303,6 +303,55 @@ fn static_case() -> (MaskedGrid, Vec<f64>, Vec<Event>) {
     (grid, rate, events)
 }
 
+/// The full cells × weeks design of `glm` over the `periods` weeks before `origin`
+/// (features from `Glm::features`, counted targets, every row, weight 1) fitted by
+/// `fit_poisson` without penalty: the feature table (its last entry is the origin's),
+/// the fit, and the number of rows.
+pub(crate) fn plain_fit(
+    glm: &Glm,
+    events: &[Event],
+    grid: &MaskedGrid,
+    origin: f64,
+    periods: usize,
+) -> (FeatureTable, PoissonFit, usize) {
+    let starts: Vec<f64> = (0..=periods)
+        .map(|j| origin - (periods - j) as f64 * 7.0)
+        .collect();
+    let table = glm.features(events, grid, &starts, 7.0).expect("features");
+    let q = table.names.len();
+    let (mut x, mut y) = (Vec::new(), Vec::new());
+    for j in 0..periods {
+        let mut counts = vec![0.0; grid.len()];
+        for e in events
+            .iter()
+            .filter(|e| e.t >= starts[j] && e.t < starts[j + 1])
+        {
+            counts[grid.index_of_point(e.x, e.y).expect("on grid")] += 1.0;
+        }
+        for (c, row) in table.values[j].chunks(q).enumerate() {
+            x.push(1.0);
+            x.extend_from_slice(row);
+            y.push(counts[c]);
+        }
+    }
+    let w = vec![1.0; y.len()];
+    let plain = fit_poisson(&x, q + 1, &y, &w, &vec![0.0; q + 1], 1e-11, 100).expect("fit");
+    (table, plain, y.len())
+}
+
+/// The forecast's intercept and feature coefficients (its first parameters) equal the
+/// plain fit's to 1e-6.
+pub(crate) fn assert_same_coefficients(f: &Forecast, plain: &PoissonFit) {
+    for (j, b) in plain.coefficients.iter().enumerate() {
+        let got = f.parameters[j].1;
+        assert!(
+            (got - b).abs() < 1e-6 * b.abs().max(1.0),
+            "{}: {got} vs {b}",
+            f.parameters[j].0
+        );
+    }
+}
+
 /// The whole pipeline against a plain fit: with every row kept and no penalty, the
 /// forecaster's coefficients (after merging all-zero rows and standardising) equal the
 /// maximum-likelihood fit of `fit_poisson` on the full, raw cells × periods design built
@@ -331,39 +380,12 @@ fn forecast_equals_plain_fit_on_full_design() {
         seed: 5,
     };
     let f = glm.forecast(&t).expect("forecast");
-    let starts: Vec<f64> = (0..=20).map(|j| days - f64::from(20 - j) * 7.0).collect();
-    let table = glm
-        .features(&events, &grid, &starts, 7.0)
-        .expect("features");
+    let (table, plain, rows) = plain_fit(&glm, &events, &grid, days, 20);
     let q = table.names.len();
-    let (mut x, mut y) = (Vec::new(), Vec::new());
-    for j in 0..20 {
-        let mut counts = vec![0.0; grid.len()];
-        for e in events
-            .iter()
-            .filter(|e| e.t >= starts[j] && e.t < starts[j + 1])
-        {
-            counts[grid.index_of_point(e.x, e.y).expect("on grid")] += 1.0;
-        }
-        for (c, row) in table.values[j].chunks(q).enumerate() {
-            x.push(1.0);
-            x.extend_from_slice(row);
-            y.push(counts[c]);
-        }
-    }
     let param = |name: &str| f.parameters.iter().find(|p| p.0 == name).expect(name).1;
-    assert_eq!(param("training_rows"), y.len() as f64);
+    assert_eq!(param("training_rows"), rows as f64);
     assert!(param("fitted_rows") < param("training_rows") - 100.0);
-    let w = vec![1.0; y.len()];
-    let plain = fit_poisson(&x, q + 1, &y, &w, &vec![0.0; q + 1], 1e-11, 100).expect("fit");
-    for (j, b) in plain.coefficients.iter().enumerate() {
-        let got = f.parameters[j].1;
-        assert!(
-            (got - b).abs() < 1e-6 * b.abs().max(1.0),
-            "{}: {got} vs {b}",
-            f.parameters[j].0
-        );
-    }
+    assert_same_coefficients(&f, &plain);
     for (c, row) in table.values[20].chunks(q).enumerate() {
         let eta = plain.coefficients[0]
             + row

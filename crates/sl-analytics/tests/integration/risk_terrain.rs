@@ -5,7 +5,9 @@
 
 use std::sync::Arc;
 
-use sl_analytics::forecast::glm::{Glm, fit_poisson};
+use sl_analytics::forecast::glm::Glm;
+
+use super::forecast_glm::{assert_same_coefficients, plain_fit};
 use sl_analytics::forecast::{Event, ForecastError, Forecaster, Training};
 use sl_analytics::grid::{Grid, MaskedGrid};
 use sl_analytics::kde::Kernel;
@@ -437,42 +439,15 @@ fn glm_with_factors_equals_plain_fit() {
         seed: 5,
     };
     let f = glm.forecast(&t).expect("forecast");
-    let starts: Vec<f64> = (0..=20).map(|j| days - f64::from(20 - j) * 7.0).collect();
-    let table = glm
-        .features(&events, &grid, &starts, 7.0)
-        .expect("features");
+    let (table, plain, _) = plain_fit(&glm, &events, &grid, days, 20);
     let q = table.names.len();
     assert_eq!(
         &table.names[q - 2..],
         ["rtm_test_proximity_120m", "rtm_bars_density_250m"]
     );
-    let (mut x, mut y) = (Vec::new(), Vec::new());
-    for j in 0..20 {
-        let mut counts = vec![0.0; grid.len()];
-        for e in events
-            .iter()
-            .filter(|e| e.t >= starts[j] && e.t < starts[j + 1])
-        {
-            counts[grid.index_of_point(e.x, e.y).expect("on grid")] += 1.0;
-        }
-        for (c, row) in table.values[j].chunks(q).enumerate() {
-            x.push(1.0);
-            x.extend_from_slice(row);
-            y.push(counts[c]);
-        }
-    }
     let param = |name: &str| f.parameters.iter().find(|p| p.0 == name).expect(name).1;
     assert!(param("fitted_rows") < param("training_rows") - 100.0);
-    let w = vec![1.0; y.len()];
-    let plain = fit_poisson(&x, q + 1, &y, &w, &vec![0.0; q + 1], 1e-11, 100).expect("fit");
-    for (j, b) in plain.coefficients.iter().enumerate() {
-        let got = f.parameters[j].1;
-        assert!(
-            (got - b).abs() < 1e-6 * b.abs().max(1.0),
-            "{}: {got} vs {b}",
-            f.parameters[j].0
-        );
-    }
+    assert_same_coefficients(&f, &plain);
     let rrv = param("rrv_bars_density_250m");
     assert!((rrv / plain.coefficients[q].exp() - 1.0).abs() < 1e-6);
 }
