@@ -39,7 +39,7 @@
 //! `C` cells and `S` segments when features are spread out.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use crate::grid::MaskedGrid;
 use crate::kde::Kernel;
@@ -82,6 +82,50 @@ impl Operation {
     }
 }
 
+/// The cell values of a factor on the last grid it was evaluated on. A backtest fits
+/// the GLM at every origin (and the ensemble 5 times per origin) on one grid, so the
+/// layer is evaluated once instead of at every fit. Clones share it. It is a memo, not
+/// part of the factor's identity: any two caches compare equal.
+#[derive(Debug, Clone, Default)]
+pub struct CellCache(Arc<Mutex<Option<Memo>>>);
+
+/// A fingerprint of what the values depend on ([`values_key`]) and the values.
+type Memo = (u64, Arc<Vec<f64>>);
+
+impl PartialEq for CellCache {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+/// A fingerprint of what a factor's cell values depend on: the grid's geometry and
+/// every kept cell, and the factor's operation, distance and every coordinate of its
+/// shapes (so a changed copy of a factor never reads its original's memo).
+fn values_key(factor: &RiskFactor, grid: &MaskedGrid) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let g = grid.grid();
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    (
+        g.x0.to_bits(),
+        g.y0.to_bits(),
+        g.cell.to_bits(),
+        g.rows,
+        g.cols,
+    )
+        .hash(&mut h);
+    grid.cells().hash(&mut h);
+    (factor.operation.as_str(), factor.distance.to_bits()).hash(&mut h);
+    let mut point = |(x, y): (f64, f64)| (x.to_bits(), y.to_bits()).hash(&mut h);
+    for shape in factor.shapes.iter() {
+        match shape {
+            Shape::Point { x, y } => point((*x, *y)),
+            Shape::Line(v) => v.iter().copied().for_each(&mut point),
+            Shape::Polygon(rings) => rings.iter().flatten().copied().for_each(&mut point),
+        }
+    }
+    h.finish()
+}
+
 /// A named risk factor: a layer, an operation and a spatial influence distance.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RiskFactor {
@@ -91,6 +135,8 @@ pub struct RiskFactor {
     pub operation: Operation,
     /// Spatial influence distance (proximity) or search radius (density), metres.
     pub distance: f64,
+    /// The last grid's cell values (`CellCache::default()` to start empty).
+    pub cache: CellCache,
 }
 
 impl RiskFactor {
@@ -132,9 +178,24 @@ impl RiskFactor {
     /// The factor at every masked cell's centre: 1.0 where present, else 0.0.
     pub fn cell_values(&self, grid: &MaskedGrid) -> Result<Vec<f64>, String> {
         self.check()?;
+        let key = values_key(self, grid);
+        if let Ok(memo) = self.cache.0.lock()
+            && let Some((k, values)) = memo.as_ref()
+            && *k == key
+        {
+            return Ok(values.as_ref().clone());
+        }
+        let values = self.compute(grid);
+        if let Ok(mut memo) = self.cache.0.lock() {
+            *memo = Some((key, Arc::new(values.clone())));
+        }
+        Ok(values)
+    }
+
+    fn compute(&self, grid: &MaskedGrid) -> Vec<f64> {
         let g = grid.grid();
         let centres: Vec<(f64, f64)> = grid.cells().iter().map(|&(r, c)| g.centre(r, c)).collect();
-        Ok(match self.operation {
+        match self.operation {
             Operation::Proximity => {
                 let index = SegmentIndex::new(&self.shapes, self.distance);
                 centres
@@ -152,7 +213,7 @@ impl RiskFactor {
                 let density = point_density(&self.shapes, &centres, self.distance);
                 flag_two_sd(&density)
             }
-        })
+        }
     }
 }
 

@@ -12,7 +12,7 @@ use sl_analytics::forecast::{Event, ForecastError, Forecaster, Training};
 use sl_analytics::grid::{Grid, MaskedGrid};
 use sl_analytics::kde::Kernel;
 use sl_analytics::risk_terrain::{
-    Operation, RiskFactor, Shape, flag_two_sd, inside_rings, segment_distance,
+    CellCache, Operation, RiskFactor, Shape, flag_two_sd, inside_rings, segment_distance,
 };
 use sl_analytics::rng::{stream, unit};
 
@@ -33,6 +33,7 @@ fn factor(shapes: Vec<Shape>, operation: Operation, distance: f64) -> RiskFactor
         shapes: Arc::new(shapes),
         operation,
         distance,
+        cache: CellCache::default(),
     }
 }
 
@@ -450,4 +451,44 @@ fn glm_with_factors_equals_plain_fit() {
     assert_same_coefficients(&f, &plain);
     let rrv = param("rrv_bars_density_250m");
     assert!((rrv / plain.coefficients[q].exp() - 1.0).abs() < 1e-6);
+}
+
+/// The memo gives what a fresh evaluation gives: on the same grid, on another grid,
+/// and for a changed copy of the factor that shares the memo.
+#[test]
+fn cell_values_memo_is_transparent() {
+    let grid = grid5();
+    let f = factor(
+        vec![Shape::Point { x: 250.0, y: 250.0 }],
+        Operation::Proximity,
+        100.0,
+    );
+    let first = f.cell_values(&grid).expect("values");
+    assert_eq!(f.cell_values(&grid).expect("memo"), first);
+    let wider = RiskFactor {
+        distance: 150.0,
+        ..f.clone()
+    };
+    let fresh = factor(
+        vec![Shape::Point { x: 250.0, y: 250.0 }],
+        Operation::Proximity,
+        150.0,
+    );
+    assert_eq!(
+        wider.cell_values(&grid).expect("values"),
+        fresh.cell_values(&grid).expect("values")
+    );
+    assert_ne!(wider.cell_values(&grid).expect("values"), first);
+    let other = MaskedGrid::new(*grid.grid(), |r, _| r < 3);
+    assert_eq!(
+        f.cell_values(&other).expect("values"),
+        factor(
+            vec![Shape::Point { x: 250.0, y: 250.0 }],
+            Operation::Proximity,
+            100.0
+        )
+        .cell_values(&other)
+        .expect("values")
+    );
+    assert_eq!(f.cell_values(&grid).expect("values"), first);
 }

@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use sl_analytics::risk_terrain::{Operation, RiskFactor, Shape};
+use sl_analytics::risk_terrain::{CellCache, Operation, RiskFactor, Shape};
 use sl_ingest::crs::Reprojector;
 use sl_ingest::layer::{Layer, LayerShape};
 
@@ -154,6 +154,7 @@ pub fn load_risk_factor(spec: &RiskLayerSpec, units: &Units) -> Result<(RiskFact
         shapes: Arc::new(shapes),
         operation: spec.operation,
         distance: spec.distance,
+        cache: CellCache::default(),
     };
     factor.check().map_err(EngineError::Invalid)?;
     Ok((factor, summary))
