@@ -66,6 +66,18 @@ pub trait Store {
     fn set_boundary(&mut self, dataset: DatasetId, file_name: &str, body: &str) -> Result<()>;
     /// The stored boundary of a dataset: (file name, body).
     fn boundary(&self, dataset: DatasetId) -> Result<Option<(String, String)>>;
+
+    // --- Context layers (validation lives in `sl_engine::context_layers`) ---
+
+    /// Stores a context layer, replacing one of the same dataset and name; returns
+    /// whether one was replaced. The dataset must exist.
+    fn put_context_layer(&mut self, layer: &ContextLayerRecord) -> Result<bool>;
+    /// A dataset's context layers (without their features), by name.
+    fn context_layers(&self, dataset: DatasetId) -> Result<Vec<ContextLayerInfo>>;
+    /// One context layer with its features.
+    fn context_layer(&self, dataset: DatasetId, name: &str) -> Result<Option<ContextLayerRecord>>;
+    /// Removes a context layer; returns whether there was one.
+    fn remove_context_layer(&mut self, dataset: DatasetId, name: &str) -> Result<bool>;
     /// Looks up a dataset by name.
     fn dataset_id(&self, name: &str) -> Result<Option<DatasetId>>;
     /// Removes earlier loads of the same file bytes made with another configuration

@@ -340,3 +340,31 @@ impl AuditRecord {
         }
     }
 }
+
+/// A context layer's registry entry (what listing needs; no geometry).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContextLayerInfo {
+    pub dataset: DatasetId,
+    /// Unique per dataset; putting a layer of the same name replaces it.
+    pub name: String,
+    /// `points`, `lines` or `polygons`.
+    pub kind: String,
+    /// The uploaded file's name (or the name given for an uploaded body).
+    pub file_name: String,
+    /// SHA-256 of the uploaded bytes, lower-case hex.
+    pub sha256: String,
+    /// UTC milliseconds since the Unix epoch.
+    pub uploaded_ms: i64,
+    /// Features stored.
+    pub features: u64,
+    /// The property holding each polygon's population, for rates per 1,000 residents.
+    pub population_field: Option<String>,
+}
+
+/// A context layer with its features: a GeoJSON FeatureCollection in WGS84 lon/lat,
+/// as text written by the engine.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContextLayerRecord {
+    pub info: ContextLayerInfo,
+    pub geojson: String,
+}

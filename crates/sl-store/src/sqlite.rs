@@ -125,6 +125,20 @@ CREATE TABLE IF NOT EXISTS boundaries (
     file_name TEXT NOT NULL,
     body TEXT NOT NULL
 );
+-- Context layers an agency uploads (transit stops, schools, bars, census tracts with
+-- population): one GeoJSON FeatureCollection in WGS84 per layer, checked by the engine.
+CREATE TABLE IF NOT EXISTS context_layers (
+    dataset_id INTEGER NOT NULL REFERENCES datasets(id),
+    name TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    file_name TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    uploaded_ms INTEGER NOT NULL,
+    features INTEGER NOT NULL,
+    population_field TEXT,
+    geojson TEXT NOT NULL,
+    PRIMARY KEY (dataset_id, name)
+);
 -- Accounts. Passwords are Argon2id PHC strings; times are UTC milliseconds.
 CREATE TABLE IF NOT EXISTS users (
     id INTEGER PRIMARY KEY,
@@ -522,6 +536,65 @@ impl Store for SqliteStore {
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .optional()?)
+    }
+
+    fn put_context_layer(&mut self, layer: &ContextLayerRecord) -> Result<bool> {
+        let i = &layer.info;
+        let tx = self.conn.transaction()?;
+        let replaced = tx.execute(
+            "DELETE FROM context_layers WHERE dataset_id=?1 AND name=?2",
+            params![i.dataset.0, i.name],
+        )? > 0;
+        tx.execute(
+            "INSERT INTO context_layers (dataset_id, name, kind, file_name, sha256, uploaded_ms, features, population_field, geojson)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            params![
+                i.dataset.0,
+                i.name,
+                i.kind,
+                i.file_name,
+                i.sha256,
+                i.uploaded_ms,
+                to_i64(i.features),
+                i.population_field,
+                layer.geojson
+            ],
+        )?;
+        tx.commit()?;
+        Ok(replaced)
+    }
+
+    fn context_layers(&self, dataset: DatasetId) -> Result<Vec<ContextLayerInfo>> {
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT {CONTEXT_LAYER_COLUMNS} FROM context_layers WHERE dataset_id=?1 ORDER BY name"
+        ))?;
+        let rows = stmt.query_map([dataset.0], context_layer_row)?;
+        Ok(rows.collect::<std::result::Result<_, _>>()?)
+    }
+
+    fn context_layer(&self, dataset: DatasetId, name: &str) -> Result<Option<ContextLayerRecord>> {
+        Ok(self
+            .conn
+            .query_row(
+                &format!(
+                    "SELECT {CONTEXT_LAYER_COLUMNS}, geojson FROM context_layers WHERE dataset_id=?1 AND name=?2"
+                ),
+                params![dataset.0, name],
+                |r| {
+                    Ok(ContextLayerRecord {
+                        info: context_layer_row(r)?,
+                        geojson: r.get(8)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+
+    fn remove_context_layer(&mut self, dataset: DatasetId, name: &str) -> Result<bool> {
+        Ok(self.conn.execute(
+            "DELETE FROM context_layers WHERE dataset_id=?1 AND name=?2",
+            params![dataset.0, name],
+        )? > 0)
     }
 
     fn dataset_id(&self, name: &str) -> Result<Option<DatasetId>> {
@@ -1219,6 +1292,22 @@ impl Store for SqliteStore {
 const USER_COLUMNS: &str =
     "id, name, role, password_hash, must_change_password, created_ms, locked, locked_ms, disabled";
 
+const CONTEXT_LAYER_COLUMNS: &str =
+    "dataset_id, name, kind, file_name, sha256, uploaded_ms, features, population_field";
+
+fn context_layer_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ContextLayerInfo> {
+    Ok(ContextLayerInfo {
+        dataset: DatasetId(r.get(0)?),
+        name: r.get(1)?,
+        kind: r.get(2)?,
+        file_name: r.get(3)?,
+        sha256: r.get(4)?,
+        uploaded_ms: r.get(5)?,
+        features: r.get::<_, i64>(6)? as u64,
+        population_field: r.get(7)?,
+    })
+}
+
 fn user_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<UserRecord> {
     Ok(UserRecord {
         id: r.get(0)?,
@@ -1603,5 +1692,113 @@ mod tests {
             let e = s.conn().execute(sql, []).expect_err(sql);
             assert!(e.to_string().contains("append-only"), "{e}");
         }
+    }
+
+    fn dataset(s: &mut SqliteStore, name: &str) -> DatasetId {
+        s.upsert_dataset(&DatasetSpec {
+            name: name.into(),
+            title: name.into(),
+            kind: "incident_report".into(),
+            time_zone: "America/New_York".into(),
+            local_crs: "EPSG:26918".into(),
+            profile_name: name.into(),
+            profile_sha256: "0".repeat(64),
+            profile_text: String::new(),
+            provenance: "test".into(),
+            harm_source: "test".into(),
+        })
+        .expect("dataset")
+    }
+
+    fn layer(dataset: DatasetId, name: &str, kind: &str, features: u64) -> ContextLayerRecord {
+        ContextLayerRecord {
+            info: ContextLayerInfo {
+                dataset,
+                name: name.into(),
+                kind: kind.into(),
+                file_name: format!("{name}.geojson"),
+                sha256: "a".repeat(64),
+                uploaded_ms: 1_000,
+                features,
+                population_field: (kind == "polygons").then(|| "total_pop".to_string()),
+            },
+            geojson: format!("{{\"type\":\"FeatureCollection\",\"features\":[],\"n\":{features}}}"),
+        }
+    }
+
+    /// Layers are kept per dataset and name: a second put replaces, listing is by name
+    /// and carries no geometry, removing reports whether there was one.
+    #[test]
+    fn context_layers_put_replace_list_get_remove() {
+        let mut s = SqliteStore::in_memory().expect("store");
+        let (a, b) = (dataset(&mut s, "a"), dataset(&mut s, "b"));
+        assert!(!s.put_context_layer(&layer(a, "tracts", "polygons", 3)).expect("put"));
+        assert!(!s.put_context_layer(&layer(a, "bars", "points", 5)).expect("put"));
+        assert!(!s.put_context_layer(&layer(b, "bars", "points", 7)).expect("other dataset"));
+        let replacement = layer(a, "bars", "points", 6);
+        assert!(s.put_context_layer(&replacement).expect("replace"));
+        let names: Vec<(String, u64)> = s
+            .context_layers(a)
+            .expect("list")
+            .into_iter()
+            .map(|l| (l.name, l.features))
+            .collect();
+        assert_eq!(names, [("bars".to_string(), 6), ("tracts".to_string(), 3)]);
+        assert_eq!(
+            s.context_layer(a, "bars").expect("get"),
+            Some(replacement)
+        );
+        assert_eq!(
+            s.context_layer(b, "bars").expect("get").map(|l| l.info.features),
+            Some(7)
+        );
+        assert_eq!(
+            s.context_layer(a, "tracts").expect("get").and_then(|l| l.info.population_field),
+            Some("total_pop".to_string())
+        );
+        assert!(s.remove_context_layer(a, "bars").expect("remove"));
+        assert!(!s.remove_context_layer(a, "bars").expect("remove again"));
+        assert_eq!(s.context_layer(a, "bars").expect("get"), None);
+        assert_eq!(s.context_layers(b).expect("list").len(), 1);
+    }
+
+    /// A layer must belong to a stored dataset (foreign key).
+    #[test]
+    fn context_layers_need_their_dataset() {
+        let mut s = SqliteStore::in_memory().expect("store");
+        let e = s
+            .put_context_layer(&layer(DatasetId(42), "bars", "points", 1))
+            .expect_err("no dataset 42");
+        assert!(e.to_string().contains("FOREIGN KEY"), "{e}");
+        assert!(s.context_layers(DatasetId(42)).expect("list").is_empty());
+    }
+
+    /// A database written before context layers existed opens, gains the table and keeps
+    /// its schema version and data.
+    #[test]
+    fn context_layers_table_is_added_to_an_older_database() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let p = dir.path().join("old.db");
+        let id = {
+            let mut s = SqliteStore::open(&p).expect("create");
+            let id = dataset(&mut s, "a");
+            s.conn
+                .execute_batch("DROP TABLE context_layers;")
+                .expect("make it look old");
+            id
+        };
+        let mut s = SqliteStore::open(&p).expect("reopen the older file");
+        assert_eq!(s.dataset_id("a").expect("read"), Some(id));
+        s.put_context_layer(&layer(id, "tracts", "polygons", 2))
+            .expect("the table exists again");
+        let v: String = s
+            .conn()
+            .query_row(
+                "SELECT value FROM meta WHERE key='schema_version'",
+                [],
+                |r| r.get(0),
+            )
+            .expect("version");
+        assert_eq!(v, SCHEMA_VERSION.to_string());
     }
 }
