@@ -122,29 +122,12 @@ impl Table {
     }
 }
 
-/// Groups flat rings into polygons with holes: a ring inside an odd number of the
-/// other rings is a hole of the ring that immediately contains it (even-odd rule, as
-/// the boundary index uses); every other ring is an outer ring.
+/// Groups flat rings into polygons with holes (`sl_engine::polygons_with_holes`).
 fn polygons(rings: &[Vec<(f64, f64)>]) -> Vec<Vec<&Vec<(f64, f64)>>> {
-    let containers = sl_engine::ring_containers(rings);
-    let depth: Vec<usize> = containers.iter().map(Vec::len).collect();
-    let mut out: Vec<Vec<&Vec<(f64, f64)>>> = Vec::new();
-    let mut slot = vec![usize::MAX; rings.len()];
-    for i in (0..rings.len()).filter(|&i| depth[i].is_multiple_of(2)) {
-        slot[i] = out.len();
-        out.push(vec![&rings[i]]);
-    }
-    for i in (0..rings.len()).filter(|&i| !depth[i].is_multiple_of(2)) {
-        let parent = containers[i]
-            .iter()
-            .copied()
-            .find(|&j| depth[j] + 1 == depth[i]);
-        match parent.map(|j| slot[j]) {
-            Some(k) if k != usize::MAX => out[k].push(&rings[i]),
-            _ => out.push(vec![&rings[i]]),
-        }
-    }
-    out
+    sl_engine::polygons_with_holes(rings)
+        .into_iter()
+        .map(|poly| poly.into_iter().map(|i| &rings[i]).collect())
+        .collect()
 }
 
 fn round7(v: f64) -> f64 {

@@ -8,13 +8,14 @@
 pub mod accounts;
 pub mod analysis;
 pub mod audit;
+pub mod context_layers;
 pub mod export;
 pub mod harm;
 pub mod ingest;
 pub mod quality;
 
 pub use sl_analytics;
-pub use sl_ingest::boundary::ring_containers;
+pub use sl_ingest::boundary::{polygons_with_holes, ring_containers};
 pub use sl_ingest::{Profile, ProfileError};
 pub use sl_store::{
     AuditEntry, AuditRecord, DatasetInfo, EventFilter, ForecastRecord, IntegrityReport,

@@ -224,18 +224,36 @@ fn read_zipped_shapefile(path: &Path) -> Result<Vec<BoundaryFeature>, String> {
 /// The bytes of the first `.shp` file in a zip (boundaries and context layers come
 /// zipped with their .dbf and .prj, as portals publish them).
 pub(crate) fn shp_in_zip(path: &Path) -> Result<Vec<u8>, String> {
+    shapefile_in_zip(path).map(|(shp, _)| shp)
+}
+
+/// The first `.shp` file in a zip and, when the zip holds it, the `.dbf` of the same
+/// name (its attribute table).
+pub(crate) fn shapefile_in_zip(path: &Path) -> Result<(Vec<u8>, Option<Vec<u8>>), String> {
     let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
     let mut zip = zip::ZipArchive::new(file).map_err(|e| e.to_string())?;
-    let shp_name = (0..zip.len())
+    let names: Vec<String> = (0..zip.len())
         .filter_map(|i| zip.by_index(i).ok().map(|f| f.name().to_string()))
+        .collect();
+    let shp_name = names
+        .iter()
         .find(|n| n.to_ascii_lowercase().ends_with(".shp"))
         .ok_or_else(|| "the zip holds no .shp file".to_string())?;
-    let mut bytes = Vec::new();
-    zip.by_name(&shp_name)
-        .map_err(|e| e.to_string())?
-        .read_to_end(&mut bytes)
-        .map_err(|e| e.to_string())?;
-    Ok(bytes)
+    let stem = &shp_name[..shp_name.len() - 4];
+    let dbf_name = names.iter().find(|n| {
+        n.len() == shp_name.len() && n.starts_with(stem) && n.to_ascii_lowercase().ends_with(".dbf")
+    });
+    let mut read = |name: &str| -> Result<Vec<u8>, String> {
+        let mut bytes = Vec::new();
+        zip.by_name(name)
+            .map_err(|e| e.to_string())?
+            .read_to_end(&mut bytes)
+            .map_err(|e| e.to_string())?;
+        Ok(bytes)
+    };
+    let shp = read(shp_name)?;
+    let dbf = dbf_name.map(|n| read(n)).transpose()?;
+    Ok((shp, dbf))
 }
 
 fn read_shp_bytes(bytes: Vec<u8>) -> Result<Vec<BoundaryFeature>, String> {
@@ -295,6 +313,33 @@ pub fn ring_containers(rings: &[Vec<(f64, f64)>]) -> Vec<Vec<usize>> {
                 .collect()
         })
         .collect()
+}
+
+/// Groups flat rings into polygons with holes, as ring indices: each polygon's outer
+/// ring first, then its holes. A ring inside an odd number of the other rings is a hole
+/// of the ring that immediately contains it (even-odd rule, as [`PolygonIndex`] reads
+/// rings); every other ring is an outer ring. GeoJSON needs this form, while shapefiles
+/// and stored boundaries keep one flat list of rings.
+pub fn polygons_with_holes(rings: &[Vec<(f64, f64)>]) -> Vec<Vec<usize>> {
+    let containers = ring_containers(rings);
+    let depth: Vec<usize> = containers.iter().map(Vec::len).collect();
+    let mut out: Vec<Vec<usize>> = Vec::new();
+    let mut slot = vec![usize::MAX; rings.len()];
+    for i in (0..rings.len()).filter(|&i| depth[i].is_multiple_of(2)) {
+        slot[i] = out.len();
+        out.push(vec![i]);
+    }
+    for i in (0..rings.len()).filter(|&i| !depth[i].is_multiple_of(2)) {
+        let parent = containers[i]
+            .iter()
+            .copied()
+            .find(|&j| depth[j] + 1 == depth[i]);
+        match parent.map(|j| slot[j]) {
+            Some(k) if k != usize::MAX => out[k].push(i),
+            _ => out.push(vec![i]),
+        }
+    }
+    out
 }
 
 /// Banded edge index for even-odd point-in-polygon tests.

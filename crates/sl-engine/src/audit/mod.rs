@@ -86,11 +86,15 @@ pub enum Action {
     DataExport,
     /// A forecast or backtest run.
     ForecastRun,
+    /// A context layer added or replaced (object `layer:DATASET/NAME`).
+    LayerUpload,
+    /// A context layer removed.
+    LayerRemove,
 }
 
 impl Action {
     /// Every action.
-    pub const ALL: [Action; 13] = [
+    pub const ALL: [Action; 15] = [
         Action::Login,
         Action::Logout,
         Action::UserAdd,
@@ -104,6 +108,8 @@ impl Action {
         Action::DataRead,
         Action::DataExport,
         Action::ForecastRun,
+        Action::LayerUpload,
+        Action::LayerRemove,
     ];
 
     /// The stable name stored in the log.
@@ -122,6 +128,8 @@ impl Action {
             Action::DataRead => "data.read",
             Action::DataExport => "data.export",
             Action::ForecastRun => "forecast.run",
+            Action::LayerUpload => "layer.upload",
+            Action::LayerRemove => "layer.remove",
         }
     }
 }
