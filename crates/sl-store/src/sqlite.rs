@@ -1732,9 +1732,18 @@ mod tests {
     fn context_layers_put_replace_list_get_remove() {
         let mut s = SqliteStore::in_memory().expect("store");
         let (a, b) = (dataset(&mut s, "a"), dataset(&mut s, "b"));
-        assert!(!s.put_context_layer(&layer(a, "tracts", "polygons", 3)).expect("put"));
-        assert!(!s.put_context_layer(&layer(a, "bars", "points", 5)).expect("put"));
-        assert!(!s.put_context_layer(&layer(b, "bars", "points", 7)).expect("other dataset"));
+        assert!(
+            !s.put_context_layer(&layer(a, "tracts", "polygons", 3))
+                .expect("put")
+        );
+        assert!(
+            !s.put_context_layer(&layer(a, "bars", "points", 5))
+                .expect("put")
+        );
+        assert!(
+            !s.put_context_layer(&layer(b, "bars", "points", 7))
+                .expect("other dataset")
+        );
         let replacement = layer(a, "bars", "points", 6);
         assert!(s.put_context_layer(&replacement).expect("replace"));
         let names: Vec<(String, u64)> = s
@@ -1744,16 +1753,17 @@ mod tests {
             .map(|l| (l.name, l.features))
             .collect();
         assert_eq!(names, [("bars".to_string(), 6), ("tracts".to_string(), 3)]);
+        assert_eq!(s.context_layer(a, "bars").expect("get"), Some(replacement));
         assert_eq!(
-            s.context_layer(a, "bars").expect("get"),
-            Some(replacement)
-        );
-        assert_eq!(
-            s.context_layer(b, "bars").expect("get").map(|l| l.info.features),
+            s.context_layer(b, "bars")
+                .expect("get")
+                .map(|l| l.info.features),
             Some(7)
         );
         assert_eq!(
-            s.context_layer(a, "tracts").expect("get").and_then(|l| l.info.population_field),
+            s.context_layer(a, "tracts")
+                .expect("get")
+                .and_then(|l| l.info.population_field),
             Some("total_pop".to_string())
         );
         assert!(s.remove_context_layer(a, "bars").expect("remove"));
