@@ -58,6 +58,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/admin/users", get(crate::admin::users))
         .route("/api/admin/audit", get(crate::admin::audit_log))
         .route("/api/admin/audit/verify", get(crate::admin::audit_verify))
+        .merge(crate::context::routes())
         .route("/api/{*rest}", get(not_found))
         .fallback(crate::ui::serve_asset)
 }
@@ -85,7 +86,9 @@ async fn errors() -> Json<Vec<ErrorInfo>> {
 }
 
 async fn openapi() -> Json<utoipa::openapi::OpenApi> {
-    Json(ApiDoc::openapi())
+    let mut doc = ApiDoc::openapi();
+    doc.merge(crate::context::ContextDoc::openapi());
+    Json(doc)
 }
 
 async fn not_found(uri: axum::http::Uri) -> ApiError {
@@ -136,7 +139,7 @@ fn wire(store: &sl_engine::SqliteStore, d: sl_engine::DatasetInfo) -> Result<Dat
 }
 
 /// Records a data read in the audit log.
-fn audit_read(
+pub(crate) fn audit_read(
     store: &mut sl_engine::SqliteStore,
     session: &SessionUser,
     object: &str,

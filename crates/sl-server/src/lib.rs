@@ -13,6 +13,7 @@
 pub mod admin;
 pub mod api;
 pub mod auth;
+pub mod context;
 pub mod error;
 pub mod ui;
 pub mod wire;

@@ -1,5 +1,7 @@
 //! sl-server integration tests: a real server on loopback (one test binary).
 
+mod context;
+
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
@@ -225,6 +227,37 @@ async fn authorisation_matrix() {
         ("/api/admin/audit?limit=5", Access::Admin, 200),
         ("/api/admin/audit?limit=10001", Access::Admin, 422),
         ("/api/admin/audit/verify", Access::Admin, 200),
+        ("/api/datasets/nowhere/layers", Access::Read, 404),
+        (
+            "/api/datasets/nowhere/layers/tracts.geojson",
+            Access::Read,
+            404,
+        ),
+        (
+            "/api/datasets/nowhere/rates.geojson?layer=tracts",
+            Access::Read,
+            404,
+        ),
+        (
+            "/api/datasets/nowhere/nearby?lon=-75.16&lat=39.95",
+            Access::Read,
+            404,
+        ),
+    ];
+    // Endpoints that change data: (method, path, access, status when allowed).
+    let writes: &[(reqwest::Method, &str, Access, u16)] = &[
+        (
+            reqwest::Method::POST,
+            "/api/datasets/nowhere/layers/tracts",
+            Access::Analyse,
+            404,
+        ),
+        (
+            reqwest::Method::DELETE,
+            "/api/datasets/nowhere/layers/tracts",
+            Access::Analyse,
+            404,
+        ),
     ];
     let mut sessions = vec![(None, None)];
     for (role, name, password) in &people {
@@ -243,6 +276,25 @@ async fn authorisation_matrix() {
                 Some(_) => 403,
             };
             assert_eq!(status, want, "{path} as {role:?}: {body}");
+        }
+    }
+    let point = r#"{"type": "Feature", "properties": {}, "geometry": {"type": "Point", "coordinates": [-75.16, 39.95]}}"#;
+    for (method, path, access, ok) in writes {
+        for (role, cookie) in &sessions {
+            let (status, body) = context::send_as(
+                method.clone(),
+                &format!("{base}{path}"),
+                cookie.as_deref(),
+                Some("application/geo+json"),
+                Some(point.to_string()),
+            )
+            .await;
+            let want = match role {
+                None => 401,
+                Some(r) if allows(*r, *access) => *ok,
+                Some(_) => 403,
+            };
+            assert_eq!(status, want, "{method} {path} as {role:?}: {body}");
         }
     }
     // Every read was audited, with the client's address, and the chain verifies.
