@@ -5,6 +5,7 @@ mod analyse;
 mod cmd_accounts;
 mod cmd_backtest;
 mod cmd_hotspots;
+mod cmd_layers;
 mod cmd_near_repeat;
 mod cmd_patterns;
 mod cmd_priorities;
@@ -119,6 +120,10 @@ enum Command {
     ///   streetlight audit list --limit 20
     #[command(verbatim_doc_comment)]
     Audit(cmd_accounts::AuditArgs),
+    /// Context layers: transit stops, schools, census tracts with population (add, list, remove).
+    Layer(cmd_layers::LayerArgs),
+    /// Events per 1,000 residents in each polygon of a layer with population.
+    Rates(cmd_layers::RatesArgs),
 }
 
 /// The store file, shared by every command.
@@ -172,6 +177,8 @@ fn main() -> ExitCode {
         Command::Serve(a) => cmd_serve::run(a),
         Command::User(a) => cmd_accounts::run_user(a),
         Command::Audit(a) => cmd_accounts::run_audit(a),
+        Command::Layer(a) => cmd_layers::run_layer(a),
+        Command::Rates(a) => cmd_layers::run_rates(a),
     };
     match result {
         Ok(code) => code,

@@ -929,5 +929,6 @@ fn error_file_without_a_required_column_names_it_and_says_what_to_do() {
 }
 
 mod accounts;
+mod context_layers;
 mod risk_layers;
 mod toolbox;
