@@ -1,5 +1,6 @@
-//! `streetlight layer …` (context layers: add, list, remove) and `streetlight rates`
-//! (events per 1,000 residents per polygon of a layer). The checks, the storage and the
+//! `streetlight layer …` (context layers: add, list, get, remove), `streetlight rates`
+//! (events per 1,000 residents per polygon of a layer) and `streetlight nearby` (what
+//! each layer has near a point). The checks, the storage and the
 //! math are `sl_engine::context_layers`; the JSON is `sl_server::context::wire`, the
 //! same the API returns. Adding and removing are audited by the engine as the local
 //! operator (source `cli`).
@@ -36,6 +37,8 @@ pub enum LayerCommand {
     Add(LayerAddArgs),
     /// List a dataset's context layers.
     List(LayerListArgs),
+    /// Print a layer as GeoJSON (WGS84) with its entry as `meta`, as the API serves it.
+    Get(LayerNameArgs),
     /// Remove a context layer.
     Remove(LayerRemoveArgs),
 }
@@ -79,6 +82,18 @@ pub struct LayerListArgs {
 }
 
 #[derive(Debug, clap::Args)]
+pub struct LayerNameArgs {
+    #[command(flatten)]
+    pub db: DbArg,
+    /// Dataset name; may be left out when the store holds one.
+    #[arg(long)]
+    pub dataset: Option<String>,
+    /// The layer.
+    #[arg(long)]
+    pub name: String,
+}
+
+#[derive(Debug, clap::Args)]
 pub struct LayerRemoveArgs {
     #[command(flatten)]
     pub db: DbArg,
@@ -101,6 +116,27 @@ pub struct RatesArgs {
     pub output: OutputArgs,
 }
 
+#[derive(Debug, clap::Args)]
+pub struct NearbyArgs {
+    #[command(flatten)]
+    pub db: DbArg,
+    /// Dataset name; may be left out when the store holds one.
+    #[arg(long)]
+    pub dataset: Option<String>,
+    /// Longitude of the place, WGS84 degrees.
+    #[arg(long, allow_negative_numbers = true)]
+    pub lon: f64,
+    /// Latitude of the place, WGS84 degrees.
+    #[arg(long, allow_negative_numbers = true)]
+    pub lat: f64,
+    /// Count features within this many metres (at most 5,000).
+    #[arg(long, default_value_t = 200.0)]
+    pub radius: f64,
+    /// Print the result as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
 fn now_ms() -> i64 {
     jiff::Timestamp::now().as_millisecond()
 }
@@ -109,6 +145,7 @@ pub fn run_layer(a: LayerArgs) -> Result<ExitCode> {
     match a.command {
         LayerCommand::Add(a) => add(a),
         LayerCommand::List(a) => list(a),
+        LayerCommand::Get(a) => get(a),
         LayerCommand::Remove(a) => remove(a),
     }
 }
@@ -195,6 +232,20 @@ fn list(a: LayerListArgs) -> Result<ExitCode> {
             s.file_name
         );
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn get(a: LayerNameArgs) -> Result<ExitCode> {
+    let store = open_existing(&a.db)?;
+    let dataset = single_dataset(&store, a.dataset)?;
+    let (summary, text) = layers::stored_geojson(&store, &dataset, &a.name)?;
+    let fc = wire::layer_geojson(&dataset, &summary, &text).map_err(|e| {
+        anyhow::anyhow!(
+            "the stored layer {} is not JSON ({e}): add it again",
+            a.name
+        )
+    })?;
+    println!("{}", serde_json::to_string(&fc)?);
     Ok(ExitCode::SUCCESS)
 }
 
@@ -286,6 +337,33 @@ pub fn run_rates(a: RatesArgs) -> Result<ExitCode> {
     let empty = r.polygons.len() - ranked.len();
     if empty > 0 {
         println!("{empty} polygons have no residents and no rate");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn run_nearby(a: NearbyArgs) -> Result<ExitCode> {
+    let store = open_existing(&a.db)?;
+    let dataset = single_dataset(&store, a.dataset)?;
+    let n = layers::nearby(&store, &dataset, a.lon, a.lat, a.radius)?;
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&wire::nearby_json(&n))?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    if n.layers.is_empty() {
+        println!(
+            "{dataset} has no context layers: add one with `streetlight layer add --dataset {dataset} --name NAME FILE`"
+        );
+    }
+    for l in &n.layers {
+        let nearest = match &l.nearest {
+            Some(f) if f.distance_m == 0.0 => format!("inside {}", f.label),
+            Some(f) => format!("nearest {:.0} m away ({})", f.distance_m, f.label),
+            None => "no features".to_string(),
+        };
+        println!(
+            "{:<20} {:>6} of {:>6} {} within {:.0} m; {nearest}",
+            l.layer, l.within, l.features, l.kind, n.radius_m
+        );
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -124,6 +124,8 @@ enum Command {
     Layer(cmd_layers::LayerArgs),
     /// Events per 1,000 residents in each polygon of a layer with population.
     Rates(cmd_layers::RatesArgs),
+    /// What each context layer has near a place: features within a radius, the nearest one.
+    Nearby(cmd_layers::NearbyArgs),
 }
 
 /// The store file, shared by every command.
@@ -179,6 +181,7 @@ fn main() -> ExitCode {
         Command::Audit(a) => cmd_accounts::run_audit(a),
         Command::Layer(a) => cmd_layers::run_layer(a),
         Command::Rates(a) => cmd_layers::run_rates(a),
+        Command::Nearby(a) => cmd_layers::run_nearby(a),
     };
     match result {
         Ok(code) => code,

@@ -1,7 +1,7 @@
-//! `streetlight layer …` and `streetlight rates` on the demo's real Philadelphia data:
-//! the 408 census tracts with population as a context layer, rates per 1,000 residents
-//! over the fourth quarter of 2024 in JSON, CSV and GeoJSON that agree, and the usual
-//! mistakes explained.
+//! `streetlight layer …`, `rates` and `nearby` on the demo's real Philadelphia data: the
+//! 408 census tracts with population as a context layer, rates per 1,000 residents over
+//! the fourth quarter of 2024 in JSON, CSV and GeoJSON that agree, the tract around City
+//! Hall, and the usual mistakes explained.
 
 use std::path::{Path, PathBuf};
 
@@ -147,6 +147,31 @@ fn tracts_give_rates_per_1000_residents_in_three_formats() {
     assert_eq!(features.len(), 408);
     assert_eq!(features[7]["properties"], rows[7]);
     assert_eq!(features[7]["geometry"]["type"], "Polygon");
+
+    // The layer as the API serves it, and what is near City Hall (inside tract 5, whose
+    // 2020 population is 2,826 in the file).
+    let fc = run_json(&mut layer(&db, &["get", "--name", "tracts"]));
+    assert_eq!(fc["features"].as_array().map(Vec::len), Some(408));
+    assert_eq!(fc["meta"]["dataset"], DATASET);
+    assert_eq!(fc["meta"]["population_field"], "total_pop");
+    let mut near = streetlight();
+    near.args([
+        "nearby",
+        "--lon",
+        "-75.16352",
+        "--lat",
+        "39.95258",
+        "--json",
+        "--db",
+    ])
+    .arg(&db);
+    let n = run_json(&mut near);
+    let t = &n["layers"][0];
+    assert_eq!(t["layer"], "tracts");
+    assert_eq!(t["nearest"]["label"], "Census Tract 5");
+    assert_eq!(t["nearest"]["distance_m"], 0.0);
+    assert_eq!(t["nearest"]["population"], 2826.0);
+    assert_eq!(n["radius_m"], 200.0, "the default radius");
 
     // Mistakes, explained.
     let e = stderr_of(

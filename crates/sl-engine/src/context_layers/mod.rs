@@ -159,9 +159,22 @@ pub struct ContextLayer {
     pub features: Vec<ContextFeature>,
 }
 
-/// Properties that name a feature, in order of preference.
-const LABEL_KEYS: [&str; 9] = [
-    "name", "NAME", "Name", "label", "NAMELSAD", "GEOID", "geoid", "id", "ID",
+/// Properties that name a feature, in order of preference (general names, census
+/// tracts, then the police-district and neighbourhood fields the boundary reader knows).
+const LABEL_KEYS: [&str; 13] = [
+    "name",
+    "NAME",
+    "Name",
+    "label",
+    "NAMELSAD",
+    "GEOID",
+    "geoid",
+    "NHD_NAME",
+    "DISTRICT",
+    "dist_numc",
+    "dist_num",
+    "id",
+    "ID",
 ];
 
 impl ContextLayer {
