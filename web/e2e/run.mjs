@@ -6,7 +6,8 @@
 //                                                      # against a running `streetlight serve`
 //
 // Steps: the login page, signing in, the analyst map drawn (canvas pixels checked), a layer
-// toggled, a cell's explanation, the other pages, and the shift briefing on a 390×844 phone.
+// toggled, a cell's explanation, the other pages, the shift briefing on a 390×844 phone, and
+// context layers (Philadelphia's tracts, their rates per 1,000 residents, what is nearby).
 // It fails on any console error, page error, failed request or request to another origin.
 // Screenshots go to web/e2e/artifacts/. The last line is "N passed, N failed".
 import { chromium } from 'playwright-core';
@@ -262,6 +263,58 @@ try {
     await p.screenshot({ path: join(artifacts, '08-briefing-phone.png') });
     await p.screenshot({ path: join(artifacts, '09-briefing-phone-full.png'), fullPage: true });
     await phone.close();
+  });
+
+  await step('context layers: tract outlines, rates per 1,000 residents and what is nearby', async () => {
+    const map = () => page.evaluate(() => !!window.__streetlight?.maps?.analyst);
+    const vis = (layer) => page.evaluate((l) => {
+      const m = window.__streetlight.maps.analyst;
+      return m.getLayer(l) ? m.getLayoutProperty(l, 'visibility') ?? 'visible' : 'absent';
+    }, layer);
+    // St. Louis has no context layers: the panel says how to add them.
+    await page.evaluate(() => { location.hash = '#/map?layers=boundary'; });
+    await page.waitForSelector('#context-layers #ctx-none');
+    await mapIdle(page, 'analyst', ['boundary']);
+    // Philadelphia has census tracts with population.
+    await page.selectOption('#dataset', 'philadelphia-ppd');
+    await page.waitForSelector('#ctx-tracts');
+    expect(await map(), 'no analyst map');
+    await mapIdle(page, 'analyst', ['boundary']);
+    const before = await inkShare(page, '#map');
+    await page.check('#ctx-tracts');
+    await page.waitForFunction(() => document.querySelector('#legend')?.textContent?.includes('408 polygons'));
+    await mapIdle(page, 'analyst', ['ctx-tracts-source']);
+    expect((await vis('ctx-tracts-outline')) === 'visible', 'tract outlines not visible after the toggle');
+    const outlines = await inkShare(page, '#map');
+    expect(Math.abs(outlines.share - before.share) > 0.001, 'the canvas did not change when the tracts were turned on');
+    await page.screenshot({ path: join(artifacts, '10-context-tracts.png') });
+
+    await page.check('#ctx-rate-tracts');
+    await page.waitForSelector('#legend-rate-tracts');
+    await mapIdle(page, 'analyst', ['ctx-rate-tracts-source']);
+    expect((await vis('ctx-rate-tracts-fill')) === 'visible', 'rate choropleth not visible after the toggle');
+    const legend = await page.textContent('#legend-rate-tracts');
+    expect(/per 1,000 overall/.test(legend) && /1,581,531 residents/.test(legend), `rate legend lacks the totals: ${legend}`);
+    const choropleth = await inkShare(page, '#map');
+    expect(choropleth.saturated > outlines.saturated + 0.05,
+      `the choropleth added few coloured pixels (${(outlines.saturated * 100).toFixed(1)}% → ${(choropleth.saturated * 100).toFixed(1)}%)`);
+    await page.screenshot({ path: join(artifacts, '11-context-rates.png') });
+
+    // Clicking a tract explains its rate and what is near the place (City Hall).
+    const at = await page.evaluate(() => window.__streetlight.maps.analyst.project([-75.16352, 39.95258]));
+    const box = await page.locator('#map canvas').boundingBox();
+    await page.mouse.click(box.x + at.x, box.y + at.y);
+    await page.waitForSelector('#explanation:not([hidden]) #nearby');
+    const text = await page.textContent('#explanation');
+    expect(/per 1,000 residents/.test(text), `explanation lacks the tract's rate: ${text}`);
+    expect(/Nearby \(within 200 m\)/.test(text) && /tracts: in Census Tract 5: \d[\d,]* events, 2,826 residents/.test(text),
+      `explanation lacks what is nearby: ${text}`);
+    await page.screenshot({ path: join(artifacts, '12-context-nearby.png') });
+
+    await page.uncheck('#ctx-rate-tracts');
+    expect((await vis('ctx-rate-tracts-fill')) === 'none', 'rate choropleth still visible after unticking it');
+    await page.selectOption('#dataset', 'stlouis-slmpd');
+    await page.waitForSelector('#context-layers #ctx-none');
   });
 
   await step('signing out returns to the login page', async () => {

@@ -1,9 +1,14 @@
 #!/usr/bin/env node
 // Regenerates web/fixtures/ from the real CLI on the demo store, so the mock serves
-// what the server will serve (same JSON shapes, real St. Louis 2019 data).
+// what the server will serve (same JSON shapes, real St. Louis 2019 data; context layers
+// and rates per 1,000 residents on the real Philadelphia tracts and Q4 2024 incidents).
 //
 //   STREETLIGHT_BIN=../target/release/streetlight STREETLIGHT_DB=../demo-out/streetlight.db \
-//     node scripts/make-fixtures.mjs
+//     node scripts/make-fixtures.mjs            # everything
+//   ... node scripts/make-fixtures.mjs context   # only the Philadelphia context fixtures
+//
+// The store needs St. Louis (`make demo`) and, for the context fixtures, philadelphia-ppd
+// with its `tracts` layer (the commands are in data/README.md).
 //
 // The store is copied to a temporary folder first and only read there.
 // The `.geojson` fixtures follow web/API.md: the CLI's --geojson FeatureCollection with the
@@ -28,7 +33,8 @@ copyFileSync(srcDb, db);
 for (const ext of ['-wal', '-shm']) if (existsSync(srcDb + ext)) copyFileSync(srcDb + ext, db + ext);
 
 function cli(args) {
-  const text = execFileSync(bin, [...args.slice(0, 1), '--db', db, ...args.slice(1)], {
+  const command = args[0] === 'layer' ? 2 : 1; // `layer list`, `layer get` take --db after the verb
+  const text = execFileSync(bin, [...args.slice(0, command), '--db', db, ...args.slice(command)], {
     encoding: 'utf8',
     maxBuffer: 1 << 28,
     stdio: ['ignore', 'pipe', 'ignore'],
@@ -62,6 +68,11 @@ function spatial(args, rowsKey, keep = () => true, props = (p) => p) {
   return { type: 'FeatureCollection', meta, features };
 }
 
+if (process.argv.includes('context')) {
+  contextFixtures();
+  process.exit(0);
+}
+
 // datasets: the St. Louis entry only, plus the period the server adds (API.md).
 const quality = cli(['quality', ...D, '--json', '--show-rows', '12']);
 const datasets = cli(['datasets', '--json']).filter((d) => d.name === dataset);
@@ -72,6 +83,7 @@ for (const d of datasets) {
 }
 write('datasets.json', datasets, join(out, '..'));
 write('quality.json', quality);
+write('layers.json', cli(['layer', 'list', ...D, '--json']));
 
 const Y2019 = ['--from', '2019-01-01', '--to', '2020-01-01'];
 write('patterns.json', cli(['patterns', ...D, ...Y2019, '--json']));
@@ -141,3 +153,91 @@ write('near-repeat.json', cli(['near-repeat', ...D, '--category', 'residential_b
 write('backtest.json', cli(['backtest', ...D, ...G250, '--category', 'residential_burglary',
   '--models', 'naive,historical,retrospective,prospective,stkde', '--train-days', '180', '--horizon-days', '7',
   '--origins', '12', '--start', '2019-09-01', '--coverage', '0.5,1,2,3,5,7.5,10,15,20,30', '--json']));
+
+contextFixtures();
+
+/**
+ * Philadelphia, for the context layers: the dataset's entry (added to datasets.json), its
+ * boundary, its layers, the tracts layer, rates per 1,000 residents over Q4 2024 and what
+ * is near City Hall. Tract properties are cut to GEOID, NAMELSAD and total_pop, and
+ * outlines simplified (Douglas–Peucker, 2e-5°, about 2 m) and rounded to 1e-5° to keep the
+ * fixtures small; the numbers are the CLI's.
+ */
+function contextFixtures() {
+  const name = 'philadelphia-ppd';
+  const P = ['--dataset', name];
+  const dir = join(out, '..', name);
+  mkdirSync(dir, { recursive: true });
+  const round5 = (c) => (typeof c === 'number' ? Math.round(c * 1e5) / 1e5 : c.map(round5));
+  const simplify = (ring, tol = 2e-5) => {
+    if (ring.length <= 4) return ring;
+    const keep = new Array(ring.length).fill(false);
+    keep[0] = keep[ring.length - 1] = true;
+    const stack = [[0, ring.length - 1]];
+    while (stack.length) {
+      const [a, b] = stack.pop();
+      const [ax, ay] = ring[a];
+      const [bx, by] = ring[b];
+      const len = Math.hypot(bx - ax, by - ay);
+      let far = -1;
+      let dmax = tol;
+      for (let i = a + 1; i < b; i++) {
+        const [px, py] = ring[i];
+        const d = len === 0 ? Math.hypot(px - ax, py - ay) : Math.abs((bx - ax) * (ay - py) - (ax - px) * (by - ay)) / len;
+        if (d > dmax) [dmax, far] = [d, i];
+      }
+      if (far >= 0) stack.push([a, far], [far, b]);
+      for (const i of far >= 0 ? [far] : []) keep[i] = true;
+    }
+    const out = ring.filter((_, i) => keep[i]);
+    return out.length >= 4 ? out : ring;
+  };
+  const polygons = (g) => (g.type === 'Polygon' ? [g.coordinates] : g.coordinates);
+  const geometry5 = (g) => {
+    const simple = polygons(g).map((p) => p.map((r) => simplify(r)));
+    return { type: g.type, coordinates: round5(g.type === 'Polygon' ? simple[0] : simple) };
+  };
+  const TRACT = ['GEOID', 'NAMELSAD', 'total_pop'];
+  const pick = (p, keys) => Object.fromEntries(Object.entries(p).filter(([k]) => keys.includes(k)));
+
+  const q = cli(['quality', ...P, '--json']);
+  const entry = cli(['datasets', '--json']).find((d) => d.name === name);
+  if (!entry) throw new Error(`the store has no ${name} dataset: load it as data/README.md says`);
+  Object.assign(entry, { first_occurrence: q.first_occurrence, last_occurrence: q.last_occurrence, time_zone: q.time_zone });
+  const listFile = join(out, '..', 'datasets.json');
+  const list = readJson(listFile).filter((d) => d.name !== name);
+  write('datasets.json', [...list, entry], join(out, '..'));
+
+  const districts = readJson(join(repo, 'data/philadelphia-ppd/boundaries/police_districts.geojson'));
+  write('boundary.geojson', {
+    type: 'FeatureCollection',
+    meta: { dataset: name, boundary_file: 'police_districts.geojson', features: districts.features.length },
+    features: districts.features.map((f) => ({ type: 'Feature', geometry: geometry5(f.geometry), properties: f.properties })),
+  }, dir);
+
+  write('layers.json', cli(['layer', 'list', ...P, '--json']), dir);
+  const layer = cli(['layer', 'get', ...P, '--name', 'tracts']);
+  write('layer-tracts.geojson', {
+    ...layer,
+    features: layer.features.map((f) => ({ type: 'Feature', geometry: geometry5(f.geometry), properties: pick(f.properties, TRACT) })),
+  }, dir);
+
+  const file = join(tmp, 'rates.geojson');
+  const rates = cli(['rates', ...P, '--layer', 'tracts', '--from', '2024-10-01', '--to', '2025-01-01', '--json', '--geojson', file]);
+  const meta = { ...rates };
+  delete meta.polygons;
+  write('rates-tracts.geojson', {
+    type: 'FeatureCollection',
+    meta,
+    features: readJson(file).features.map((f) => ({
+      type: 'Feature',
+      geometry: geometry5(f.geometry),
+      properties: pick(f.properties, [...TRACT, 'feature', 'count', 'population', 'rate_per_1000']),
+    })),
+  }, dir);
+
+  // City Hall; the mock answers every nearby query with this one.
+  const near = cli(['nearby', ...P, '--lon', '-75.16352', '--lat', '39.95258', '--radius', '200', '--json']);
+  for (const l of near.layers) if (l.nearest) l.nearest.properties = pick(l.nearest.properties, TRACT);
+  write('nearby.json', near, dir);
+}

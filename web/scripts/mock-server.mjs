@@ -8,7 +8,9 @@
 // What it does not do: it ignores most query parameters (the fixtures are one selection:
 // St. Louis 2019, 250 m cells). Exceptions, so filters visibly work: events.geojson applies
 // category, from, to and limit; patterns picks a per-category fixture when there is one;
-// forecast.geojson answers a `shift` with that shift's fixture.
+// forecast.geojson answers a `shift` with that shift's fixture; rates.geojson picks the
+// layer's fixture. Philadelphia has only its boundary and context-layer fixtures (tracts,
+// rates per 1,000 residents over Q4 2024, nearby City Hall); other files answer 404.
 import { createServer } from 'node:http';
 import { readFile, stat } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
@@ -58,6 +60,11 @@ export async function startMockServer({
 
   async function fixture(dataset, file) {
     const path = join(fixtures, dataset, file);
+    if (!existsSync(path)) {
+      throw Object.assign(new Error(`the mock has no fixture ${file} for ${dataset || 'the datasets'} (web/fixtures/)`), {
+        status: 404, code: 'not_found',
+      });
+    }
     if (!cache.has(path)) cache.set(path, JSON.parse(await readFile(path, 'utf8')));
     return cache.get(path);
   }
@@ -125,6 +132,8 @@ export async function startMockServer({
     if (path === '/api/datasets') {
       return send(res, 200, await fixture('', 'datasets.json'));
     }
+    const layer = /^\/api\/datasets\/([^/]+)\/layers\/([A-Za-z0-9_-]+)\.geojson$/.exec(path);
+    if (layer) return send(res, 200, await fixture(decodeURIComponent(layer[1]), `layer-${layer[2]}.geojson`), 'application/geo+json');
     const m = /^\/api\/datasets\/([^/]+)\/([a-z.-]+)$/.exec(path);
     if (!m) return error(res, 404, 'not_found', `no endpoint ${path}`);
     const name = decodeURIComponent(m[1]);
@@ -160,6 +169,15 @@ export async function startMockServer({
       }
       case 'events.geojson':
         return send(res, 200, filterEvents(await fixture(name, 'events.geojson'), q), geo);
+      case 'layers':
+        return send(res, 200, existsSync(join(fixtures, name, 'layers.json')) ? await fixture(name, 'layers.json') : []);
+      case 'rates.geojson': {
+        const layerName = q.get('layer') ?? '';
+        if (!/^[A-Za-z0-9_-]+$/.test(layerName)) return error(res, 400, 'bad_request', 'layer is required');
+        return send(res, 200, await fixture(name, `rates-${layerName}.geojson`), geo);
+      }
+      case 'nearby':
+        return send(res, 200, await fixture(name, 'nearby.json'));
       default:
         return error(res, 404, 'not_found', `no endpoint ${path}`);
     }
@@ -187,7 +205,7 @@ export async function startMockServer({
       if (url.pathname.startsWith('/api/')) await api(req, res, url);
       else await file(req, res, url);
     } catch (e) {
-      if (!res.headersSent) error(res, e.status ?? 500, e.status ? 'invalid_request' : 'internal', String(e.message ?? e));
+      if (!res.headersSent) error(res, e.status ?? 500, e.code ?? (e.status ? 'invalid_request' : 'internal'), String(e.message ?? e));
     }
   });
   await new Promise((ok, fail) => {

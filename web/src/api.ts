@@ -264,6 +264,71 @@ export const forecast = (name: string, q: Query) =>
 export const priorities = (name: string, q: Query) =>
   request<Layer<PriorityProps, PrioritiesMeta>>(withQuery(`${ds(name)}/priorities.geojson`, q));
 
+// ---- context layers ---------------------------------------------------------------------
+
+/** `streetlight layer list --json` (GET /api/datasets/{name}/layers). */
+export interface ContextLayerInfo {
+  name: string;
+  kind: 'points' | 'lines' | 'polygons';
+  features: number;
+  file_name: string;
+  sha256: string;
+  uploaded_at: string;
+  population_field: string | null;
+}
+/** A rates row: the layer's own properties plus these (`streetlight rates --json`). */
+export interface RateProps {
+  feature: number;
+  count: number;
+  population: number;
+  rate_per_1000: number | null;
+  [property: string]: unknown;
+}
+export interface RatesMeta {
+  dataset: string;
+  layer: string;
+  population_field: string;
+  categories: string[];
+  from: string | null;
+  to: string | null;
+  features: number;
+  events: number;
+  without_point: number;
+  in_polygons: number;
+  outside_polygons: number;
+  in_several: number;
+  population: number;
+  rate_per_1000: number | null;
+}
+/** `streetlight nearby --json`. */
+export interface Nearby {
+  dataset: string;
+  lon: number;
+  lat: number;
+  radius_m: number;
+  layers: {
+    layer: string;
+    kind: ContextLayerInfo['kind'];
+    features: number;
+    within: number;
+    nearest: null | {
+      feature: number;
+      distance_m: number;
+      label: string;
+      population: number | null;
+      properties: Record<string, unknown>;
+    };
+  }[];
+}
+
+export const contextLayers = (name: string) => request<ContextLayerInfo[]>(`${ds(name)}/layers`);
+export const contextLayer = (name: string, layer: string) =>
+  request<Layer<Record<string, unknown>, ContextLayerInfo & { dataset: string }>>(
+    `${ds(name)}/layers/${encodeURIComponent(layer)}.geojson`);
+export const rates = (name: string, q: Query) =>
+  request<Layer<RateProps, RatesMeta>>(withQuery(`${ds(name)}/rates.geojson`, q));
+export const nearby = (name: string, q: Query) => request<Nearby>(withQuery(`${ds(name)}/nearby`, q));
+
 // ---- patterns ---------------------------------------------------------------------------
 
 export interface PatternGroup {

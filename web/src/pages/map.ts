@@ -5,6 +5,7 @@ import * as api from '../api';
 import { CATEGORIES, MODELS, categoryColour } from '../categories';
 import { h, clear, int, num, pValue, pEq, label, localDate, lastDay, localDateTime, addDays } from '../dom';
 import { createMap, loaded, setData, bounds, EMPTY, maplibregl } from '../map/base';
+import { ContextLayers } from '../map/context';
 import { replaceParams, type Cleanup } from '../router';
 import { currentDataset, lastEventDay } from '../state';
 
@@ -72,9 +73,10 @@ export async function mapPage(root: HTMLElement, params: URLSearchParams): Promi
     apply);
 
   const toggles = h('fieldset', { class: 'layers', id: 'layer-toggles' }, h('legend', {}, 'Layers'));
+  const contextToggles = h('fieldset', { class: 'layers', id: 'context-layers' }, h('legend', {}, 'Context layers'));
   const legend = h('div', { class: 'legend', id: 'legend' });
   const status = h('p', { class: 'status muted', id: 'map-status', 'aria-live': 'polite' });
-  const controls = h('aside', { class: 'controls' }, form, toggles, legend, status,
+  const controls = h('aside', { class: 'controls' }, form, toggles, contextToggles, legend, status,
     h('p', { class: 'provenance muted' }, dataset.provenance));
   const mapEl = h('div', { class: 'map', id: 'map' });
   const explain = h('aside', { class: 'explain', id: 'explanation', hidden: true, 'aria-live': 'polite' });
@@ -91,6 +93,8 @@ export async function mapPage(root: HTMLElement, params: URLSearchParams): Promi
   const meta: Partial<Record<LayerId, unknown>> = {};
   const loadedKey = new Map<LayerId, string>();
   let selectedUnit: string | null = null;
+  /** Where the place in the explanation was clicked (for its nearby context). */
+  let lastPoint: maplibregl.LngLat | null = null;
   let disposed = false;
 
   const selection = (): api.Query => ({
@@ -111,6 +115,8 @@ export async function mapPage(root: HTMLElement, params: URLSearchParams): Promi
   addSourcesAndLayers(map);
   for (const l of LAYERS) applyVisibility(l);
   renderToggles();
+  const context = new ContextLayers(map, name, tz, { selection, status: setStatus, changed: renderLegend });
+  void context.init(contextToggles);
 
   function applyVisibility(l: LayerDef): void {
     const v = visible.get(l.id) ? 'visible' : 'none';
@@ -229,7 +235,7 @@ export async function mapPage(root: HTMLElement, params: URLSearchParams): Promi
 
   async function reloadVisible(): Promise<void> {
     geometries.clear();
-    await Promise.all(LAYERS.filter((l) => visible.get(l.id)).map((l) => ensure(l.id)));
+    await Promise.all([...LAYERS.filter((l) => visible.get(l.id)).map((l) => ensure(l.id)), context.reload()]);
   }
 
   form.addEventListener('submit', (ev) => {
@@ -279,6 +285,7 @@ export async function mapPage(root: HTMLElement, params: URLSearchParams): Promi
         h('strong', {}, 'Events'),
         h('small', {}, `${int(m.returned)} of ${int(m.matched)} located events${m.truncated ? ' (limit reached: narrow the filters)' : ''}, ${cats(m)}; ${int(m.without_point)} without a point are not drawn`)));
     }
+    legend.append(...context.legendItems());
   }
 
   // ---- explanation ----
@@ -328,6 +335,30 @@ export async function mapPage(root: HTMLElement, params: URLSearchParams): Promi
       h('dl', {}, items),
       h('p', { class: 'muted small' }, `${cellSizeOf() ?? '–'} m grid cell; row 0 is the southernmost row, col 0 the westernmost. Times in ${tz ?? 'the dataset’s zone'}.`),
     );
+    appendNearby();
+  }
+
+  /** Appends the context layers near the clicked point to the explanation, if still shown. */
+  let nearbyTicket = 0;
+  function appendNearby(): void {
+    const at = lastPoint;
+    if (!at || !context.hasLayers()) return;
+    const ticket = ++nearbyTicket;
+    void context.nearbySection(at).then((section) => {
+      if (section && ticket === nearbyTicket && !explain.hidden && !disposed) explain.append(section);
+    });
+  }
+
+  function showPlace(title: string, body: HTMLElement[]): void {
+    selectedUnit = null;
+    setData(map, 'selected', EMPTY);
+    clear(explain);
+    explain.hidden = false;
+    explain.append(
+      h('header', {}, h('h2', {}, title),
+        h('button', { type: 'button', class: 'close', 'aria-label': 'Close', onclick: closeExplain }, '×')),
+      ...body);
+    appendNearby();
   }
 
   /** The cell size the loaded layers say they use (their `meta.units`), not the form's. */
@@ -358,6 +389,7 @@ export async function mapPage(root: HTMLElement, params: URLSearchParams): Promi
   function closeExplain(): void {
     explain.hidden = true;
     selectedUnit = null;
+    lastPoint = null;
     setData(map, 'selected', EMPTY);
   }
 
@@ -365,22 +397,28 @@ export async function mapPage(root: HTMLElement, params: URLSearchParams): Promi
     const layers = ['events-circle', ...CELL_LAYERS].filter((l) => map.getLayoutProperty(l, 'visibility') !== 'none');
     const hit = map.queryRenderedFeatures(e.point, { layers });
     const ev = hit.find((f) => f.layer.id === 'events-circle');
+    lastPoint = null;
     if (ev) return showEvent(ev as unknown as Feature<Geometry, api.EventProps>);
+    lastPoint = e.lngLat;
     const cell = hit.find((f) => typeof f.properties?.['unit'] === 'string');
     if (cell) {
       const unit = cell.properties['unit'] as string;
       if (!geometries.has(unit)) geometries.set(unit, cell.geometry);
       return showCell(unit);
     }
+    const rateLayers = context.clickableLayers();
+    const polygon = rateLayers.length ? map.queryRenderedFeatures(e.point, { layers: rateLayers })[0] : undefined;
+    if (polygon) {
+      const layer = polygon.layer.id.replace(/^ctx-rate-/, '').replace(/-fill$/, '');
+      const props = polygon.properties as api.RateProps;
+      const why = context.ratePolygon(layer, props.feature);
+      return showPlace(placeName(props) ?? `${layer}, polygon ${props.feature}`, why ? [why] : []);
+    }
     const area = map.queryRenderedFeatures(e.point, { layers: ['boundary-fill'] })[0];
     if (area) {
-      clear(explain);
-      explain.hidden = false;
-      explain.append(
-        h('header', {}, h('h2', {}, 'Area'),
-          h('button', { type: 'button', class: 'close', 'aria-label': 'Close', onclick: closeExplain }, '×')),
-        h('dl', {}, Object.entries(area.properties ?? {}).map(([k, v]) => dt(k, String(v)))));
+      return showPlace('Area', [h('dl', {}, Object.entries(area.properties ?? {}).map(([k, v]) => dt(k, String(v))))]);
     }
+    if (context.hasLayers()) showPlace('Place', []);
   });
   for (const l of ['events-circle', ...CELL_LAYERS]) {
     map.on('mouseenter', l, () => (map.getCanvas().style.cursor = 'pointer'));
@@ -393,8 +431,18 @@ export async function mapPage(root: HTMLElement, params: URLSearchParams): Promi
 
   return () => {
     disposed = true;
+    context.dispose();
     map.remove();
   };
+}
+
+/** A polygon's name for a heading, from the usual naming properties. */
+function placeName(p: Record<string, unknown>): string | null {
+  for (const k of ['name', 'NAME', 'NAMELSAD', 'GEOID']) {
+    const v = p[k];
+    if (typeof v === 'string' && v.trim() !== '') return v;
+  }
+  return null;
 }
 
 function dt(term: string, value: string): HTMLElement {
