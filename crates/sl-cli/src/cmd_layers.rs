@@ -296,7 +296,7 @@ pub fn run_rates(a: RatesArgs) -> Result<ExitCode> {
     }
     let per_1000 = |v: Option<f64>| v.map_or_else(|| "–".to_string(), |v| format!("{v:.2}"));
     println!(
-        "{} per 1,000 residents of layer {} ({} polygons, {:.0} residents): {} of {} selected events inside, rate {}",
+        "{}, layer {} ({} polygons, {:.0} residents): {} of {} selected events inside, {} per 1,000 residents",
         r.dataset,
         r.layer.summary.name,
         r.polygons.len(),
