@@ -136,7 +136,7 @@ fn an_untouched_log_verifies_and_reports_its_head() {
         .into_iter()
         .map(|r| r.action)
         .collect();
-    assert_eq!(names, ["data.read", "data.export", "forecast.run"]);
+    assert_eq!(names, ["forecast.run", "layer.upload", "layer.remove"]);
 }
 
 #[test]
