@@ -14,6 +14,7 @@ pub mod admin;
 pub mod api;
 pub mod auth;
 pub mod error;
+pub mod reports;
 pub mod ui;
 pub mod wire;
 
