@@ -14,7 +14,7 @@ pub mod ingest;
 pub mod quality;
 
 pub use sl_analytics;
-pub use sl_ingest::boundary::ring_containers;
+pub use sl_ingest::boundary::{Boundary, ring_containers};
 pub use sl_ingest::{Profile, ProfileError};
 pub use sl_store::{
     AuditEntry, AuditRecord, DatasetInfo, EventFilter, ForecastRecord, IntegrityReport,

@@ -28,6 +28,15 @@ use crate::{AppState, blocking};
         datasets,
         dataset,
         quality,
+        crate::analytics::boundary,
+        crate::analytics::events,
+        crate::analytics::aggregate,
+        crate::analytics::hotspots,
+        crate::analytics::forecast,
+        crate::analytics::priorities,
+        crate::analytics::patterns,
+        crate::analytics::near_repeat,
+        crate::analytics::backtest,
         auth::login,
         auth::logout,
         auth::me
@@ -52,6 +61,42 @@ pub fn routes() -> Router<AppState> {
         .route("/api/datasets", get(datasets))
         .route("/api/datasets/{name}", get(dataset))
         .route("/api/datasets/{name}/quality", get(quality))
+        .route(
+            "/api/datasets/{name}/boundary.geojson",
+            get(crate::analytics::boundary),
+        )
+        .route(
+            "/api/datasets/{name}/events.geojson",
+            get(crate::analytics::events),
+        )
+        .route(
+            "/api/datasets/{name}/aggregate.geojson",
+            get(crate::analytics::aggregate),
+        )
+        .route(
+            "/api/datasets/{name}/hotspots.geojson",
+            get(crate::analytics::hotspots),
+        )
+        .route(
+            "/api/datasets/{name}/forecast.geojson",
+            get(crate::analytics::forecast),
+        )
+        .route(
+            "/api/datasets/{name}/priorities.geojson",
+            get(crate::analytics::priorities),
+        )
+        .route(
+            "/api/datasets/{name}/patterns",
+            get(crate::analytics::patterns),
+        )
+        .route(
+            "/api/datasets/{name}/near-repeat",
+            get(crate::analytics::near_repeat),
+        )
+        .route(
+            "/api/datasets/{name}/backtest",
+            get(crate::analytics::backtest),
+        )
         .route("/api/auth/login", post(auth::login))
         .route("/api/auth/logout", post(auth::logout))
         .route("/api/auth/me", get(auth::me))

@@ -29,7 +29,10 @@ pub enum Access {
     Public,
     /// Any logged-in role: dashboards, the dataset registry.
     Read,
-    /// Analysts and admins: running analyses and exports.
+    /// Event-level records (points with their times): admins, analysts and
+    /// supervisors; never viewers or the public.
+    Events,
+    /// Analysts and admins: long analyses (backtests), row-level quality data, exports.
     Analyse,
     /// Admins only: accounts and the audit log.
     Admin,
@@ -39,6 +42,7 @@ pub enum Access {
 pub fn allows(role: Role, access: Access) -> bool {
     match access {
         Access::Public | Access::Read => true,
+        Access::Events => matches!(role, Role::Admin | Role::Analyst | Role::Supervisor),
         Access::Analyse => matches!(role, Role::Admin | Role::Analyst),
         Access::Admin => role == Role::Admin,
     }

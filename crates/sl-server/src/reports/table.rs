@@ -36,22 +36,28 @@ impl Table {
                 without_outline += 1;
                 continue;
             };
-            let coords: Vec<Vec<Vec<[f64; 2]>>> = polygons(rs)
-                .into_iter()
-                .map(|poly| {
-                    poly.into_iter()
-                        .map(|r| r.iter().map(|&(x, y)| [round7(x), round7(y)]).collect())
-                        .collect()
-                })
-                .collect();
-            let geometry = if coords.len() == 1 {
-                json!({"type": "Polygon", "coordinates": coords[0]})
-            } else {
-                json!({"type": "MultiPolygon", "coordinates": coords})
-            };
+            let geometry = geometry(rs);
             out.push(json!({"type": "Feature", "geometry": geometry, "properties": row}));
         }
         Ok((out, without_outline))
+    }
+}
+
+/// A Polygon or MultiPolygon from flat lon/lat rings (holes found by containment),
+/// coordinates rounded to 1e-7 degrees.
+pub fn geometry(rings: &[Vec<(f64, f64)>]) -> Value {
+    let coords: Vec<Vec<Vec<[f64; 2]>>> = polygons(rings)
+        .into_iter()
+        .map(|poly| {
+            poly.into_iter()
+                .map(|r| r.iter().map(|&(x, y)| [round7(x), round7(y)]).collect())
+                .collect()
+        })
+        .collect();
+    if coords.len() == 1 {
+        json!({"type": "Polygon", "coordinates": coords[0]})
+    } else {
+        json!({"type": "MultiPolygon", "coordinates": coords})
     }
 }
 

@@ -2,7 +2,8 @@
 
 use std::net::SocketAddr;
 use std::path::Path;
-use std::sync::Arc;
+
+mod analytics;
 
 use serde_json::Value;
 use sl_engine::accounts::{Context, Role, add_user, generate_password};
@@ -11,17 +12,14 @@ use sl_server::error::ERROR_TABLE;
 use sl_server::{AppState, router};
 
 /// Starts the API over `db` on a free loopback port; returns its base URL.
-async fn start(db: &Path) -> String {
+pub(crate) async fn start(db: &Path) -> String {
     // Create the store's tables, as `ingest` would.
     sl_engine::SqliteStore::open(db).expect("store");
     let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
         .await
         .expect("bind");
     let addr = listener.local_addr().expect("addr");
-    let app = router(AppState {
-        db: Arc::new(db.to_path_buf()),
-        secure_cookies: false,
-    });
+    let app = router(AppState::new(db.to_path_buf(), false));
     tokio::spawn(async move {
         axum::serve(
             listener,
@@ -145,7 +143,7 @@ async fn serves_the_embedded_ui() {
 }
 
 /// Users of every role in a fresh store, each with a password; returns (role, name, password).
-fn users(db: &Path) -> Vec<(Role, String, String)> {
+pub(crate) fn users(db: &Path) -> Vec<(Role, String, String)> {
     let mut store = sl_engine::SqliteStore::open(db).expect("store");
     let ctx = Context::local(0);
     Role::ALL
@@ -160,7 +158,7 @@ fn users(db: &Path) -> Vec<(Role, String, String)> {
 }
 
 /// Logs in; returns the status and the session cookie (`name=value`), if set.
-async fn login(base: &str, name: &str, password: &str) -> (u16, Option<String>, Value) {
+pub(crate) async fn login(base: &str, name: &str, password: &str) -> (u16, Option<String>, Value) {
     let r = reqwest::Client::new()
         .post(format!("{base}/api/auth/login"))
         .json(&serde_json::json!({"name": name, "password": password}))
@@ -225,6 +223,51 @@ async fn authorisation_matrix() {
         ("/api/admin/audit?limit=5", Access::Admin, 200),
         ("/api/admin/audit?limit=10001", Access::Admin, 422),
         ("/api/admin/audit/verify", Access::Admin, 200),
+        ("/api/datasets/nowhere/boundary.geojson", Access::Read, 404),
+        ("/api/datasets/nowhere/events.geojson", Access::Events, 404),
+        (
+            "/api/datasets/nowhere/events.geojson?limit=50001",
+            Access::Events,
+            422,
+        ),
+        (
+            "/api/datasets/nowhere/aggregate.geojson?cell_size=250",
+            Access::Read,
+            404,
+        ),
+        (
+            "/api/datasets/nowhere/aggregate.geojson?cellsize=250",
+            Access::Read,
+            400,
+        ),
+        (
+            "/api/datasets/nowhere/hotspots.geojson?method=gistar",
+            Access::Read,
+            404,
+        ),
+        (
+            "/api/datasets/nowhere/hotspots.geojson?method=gistar&permutations=10000",
+            Access::Read,
+            422,
+        ),
+        ("/api/datasets/nowhere/forecast.geojson", Access::Read, 404),
+        (
+            "/api/datasets/nowhere/priorities.geojson?from=2019-10-01&to=2020-01-01",
+            Access::Read,
+            404,
+        ),
+        ("/api/datasets/nowhere/patterns", Access::Read, 404),
+        ("/api/datasets/nowhere/near-repeat", Access::Read, 404),
+        (
+            "/api/datasets/nowhere/backtest?start=2019-09-01",
+            Access::Analyse,
+            404,
+        ),
+        (
+            "/api/datasets/nowhere/backtest?start=2019-09-01&origins=600",
+            Access::Analyse,
+            422,
+        ),
     ];
     let mut sessions = vec![(None, None)];
     for (role, name, password) in &people {
