@@ -242,6 +242,21 @@ async fn analysis_endpoints_answer_as_the_cli_with_stable_shapes() {
         all.events.len() as u64
     );
 
+    // `units=` gives exactly the named units' rows, with their ranks among all units.
+    let top = c
+        .json("priorities.geojson?from=2019-10-01&to=2020-01-01&cell_size=500&top=5")
+        .await;
+    let second = &top["features"][1]["properties"];
+    let unit = second["unit"].as_str().expect("unit");
+    let only = c
+        .json(&format!(
+            "priorities.geojson?from=2019-10-01&to=2020-01-01&cell_size=500&units={unit}"
+        ))
+        .await;
+    let rows = only["features"].as_array().expect("features");
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0]["properties"], *second);
+
     // The events layer carries no description, address or source id.
     let ev = c
         .json("events.geojson?category=residential_burglary&from=2019-03-01&to=2019-04-01&limit=50")
