@@ -15,7 +15,7 @@ build:
 ## on 127.0.0.1 until Ctrl-C. `make demo-cli` runs the analyst's toolbox in the terminal.
 demo: ui build demo-data
 	@$(BIN) user add demo --role analyst --db $(DEMO_DB)
-	@echo "dashboard: http://$(DEMO_ADDR)/  (user demo, the password above; Ctrl-C stops the server)"
+	@echo "dashboard: http://$(DEMO_ADDR)/  (user demo with the password above, then choose your own; Ctrl-C stops the server)"
 	$(BIN) serve --db $(DEMO_DB) --addr $(DEMO_ADDR)
 
 ## A fresh demo store with the bundled data (St. Louis 2019, Vancouver 2025, Chicago).

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # The browser end-to-end test (web/e2e/run.mjs) against the real server:
 #   scripts/e2e-real-server.sh BINARY STORE
-# Adds a fresh analyst with a random password to STORE, serves STORE on a free loopback
-# port, waits for /api/health, runs the test in headless Chromium, and stops the server
-# whatever happens. Exit status: the test's. Screenshots: web/e2e/artifacts/.
+# Adds a fresh analyst to STORE as `make demo` does (a generated password, which the
+# user must replace at the first sign-in: the test does that in the browser), serves
+# STORE on a free loopback port, waits for /api/health, runs the test in headless
+# Chromium, and stops the server whatever happens. Exit status: the test's.
+# Screenshots: web/e2e/artifacts/.
 set -euo pipefail
 bin=${1:?usage: e2e-real-server.sh BINARY STORE}
 db=${2:?usage: e2e-real-server.sh BINARY STORE}
@@ -16,8 +18,8 @@ fi
 
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 user="e2e-$port"
-password=$(python3 -c 'import secrets; print(secrets.token_urlsafe(18))')
-printf '%s\n' "$password" | "$bin" user add "$user" --role analyst --db "$db" --password-stdin >/dev/null
+password=$("$bin" user add "$user" --role analyst --db "$db" --json |
+  python3 -c 'import json, sys; print(json.load(sys.stdin)["password"])')
 
 log=$(mktemp)
 "$bin" serve --db "$db" --addr "127.0.0.1:$port" >"$log" 2>&1 &

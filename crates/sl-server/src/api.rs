@@ -39,7 +39,8 @@ use crate::{AppState, blocking};
         crate::analytics::backtest,
         auth::login,
         auth::logout,
-        auth::me
+        auth::me,
+        auth::change_password
     ),
     components(schemas(
         Health,
@@ -48,6 +49,7 @@ use crate::{AppState, blocking};
         ErrorBody,
         crate::error::ErrorDetail,
         auth::Login,
+        auth::PasswordChange,
         auth::Me
     ))
 )]
@@ -100,6 +102,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/auth/login", post(auth::login))
         .route("/api/auth/logout", post(auth::logout))
         .route("/api/auth/me", get(auth::me))
+        .route("/api/auth/password", post(auth::change_password))
         .route("/api/admin/users", get(crate::admin::users))
         .route("/api/admin/audit", get(crate::admin::audit_log))
         .route("/api/admin/audit/verify", get(crate::admin::audit_verify))

@@ -388,3 +388,74 @@ async fn admin_verifies_the_audit_chain() {
     assert_eq!(v["problems"][0]["id"], 2, "{v}");
     assert_eq!(v["problems"][0]["check"], "hash", "{v}");
 }
+
+/// An account whose password an administrator set may do nothing but read who it is,
+/// choose its own password and log out; changing the password ends its other sessions.
+#[tokio::test]
+async fn a_temporary_password_must_be_changed_first() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("s.db");
+    let base = start(&db).await;
+    let password = generate_password().expect("password");
+    {
+        let mut store = sl_engine::SqliteStore::open(&db).expect("store");
+        add_user(
+            &mut store,
+            &Context::local(0),
+            "newcomer",
+            Role::Analyst,
+            &password,
+            true,
+        )
+        .expect("add user");
+    }
+    let (status, cookie, me) = login(&base, "newcomer", &password).await;
+    assert_eq!(status, 200);
+    assert_eq!(me["must_change_password"], true);
+    let cookie = cookie.expect("cookie");
+    let (status, e) = get_as(&format!("{base}/api/datasets"), Some(&cookie)).await;
+    assert_eq!(status, 403);
+    assert_eq!(e["error"]["code"], "password_change_required");
+    let (status, _) = get_as(&format!("{base}/api/auth/me"), Some(&cookie)).await;
+    assert_eq!(status, 200);
+
+    let change = |current: String, new: String| {
+        let (base, cookie) = (base.clone(), cookie.clone());
+        async move {
+            let r = reqwest::Client::new()
+                .post(format!("{base}/api/auth/password"))
+                .header("cookie", cookie)
+                .json(&serde_json::json!({"current_password": current, "new_password": new}))
+                .send()
+                .await
+                .expect("request");
+            let status = r.status().as_u16();
+            let set = r.headers().get("set-cookie").map(|v| {
+                v.to_str()
+                    .expect("ascii")
+                    .split(';')
+                    .next()
+                    .expect("pair")
+                    .to_string()
+            });
+            (status, set, r.json::<Value>().await.unwrap_or(Value::Null))
+        }
+    };
+    let (status, _, e) = change("wrong-password-1".into(), "a fine new passphrase".into()).await;
+    assert_eq!(status, 401, "{e}");
+    let (status, _, e) = change(password.clone(), "password".into()).await;
+    assert_eq!(status, 400, "{e}");
+    assert_eq!(e["error"]["code"], "bad_request");
+    let (status, fresh, me) = change(password.clone(), "a fine new passphrase".into()).await;
+    assert_eq!(status, 200, "{me}");
+    assert_eq!(me["must_change_password"], false);
+    let fresh = fresh.expect("a new session cookie");
+    assert_ne!(fresh, cookie);
+    // The old session ended with the change; the new one reads data.
+    let (status, _) = get_as(&format!("{base}/api/auth/me"), Some(&cookie)).await;
+    assert_eq!(status, 401);
+    let (status, _) = get_as(&format!("{base}/api/datasets"), Some(&fresh)).await;
+    assert_eq!(status, 200);
+    let (status, _, _) = login(&base, "newcomer", "a fine new passphrase").await;
+    assert_eq!(status, 200);
+}
