@@ -6,6 +6,8 @@ import type { FeatureCollection, Geometry } from 'geojson';
 export interface User {
   name: string;
   role: 'admin' | 'analyst' | 'supervisor' | 'viewer';
+  /** The password was set by an administrator: the user must choose their own first. */
+  must_change_password?: boolean;
 }
 
 export interface ApiErrorBody {
@@ -72,6 +74,19 @@ export function login(name: string, password: string): Promise<User> {
   return request<User>(
     '/api/auth/login',
     { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ name, password }) },
+    { probe: true },
+  );
+}
+
+/** The signed-in user chooses a new password; the server sets a new session cookie. */
+export function changePassword(current: string, next: string): Promise<User> {
+  return request<User>(
+    '/api/auth/password',
+    {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ current_password: current, new_password: next }),
+    },
     { probe: true },
   );
 }

@@ -6,6 +6,7 @@ import { h, clear, errorBox } from './dom';
 import { parseHash, go, href, type Cleanup, type Page } from './router';
 import { state, chooseDataset, initialDataset } from './state';
 import { loginPage } from './pages/login';
+import { passwordPage } from './pages/password';
 import { mapPage } from './pages/map';
 import { patternsPage } from './pages/patterns';
 import { forecastsPage } from './pages/forecasts';
@@ -69,15 +70,18 @@ function header(active: string): HTMLElement {
   );
 }
 
-async function ensureSession(): Promise<boolean> {
+/** Whether there is a session ('ok'), none ('login'), or one that must first choose its
+ * own password ('password'). */
+async function ensureSession(): Promise<'ok' | 'login' | 'password'> {
   if (!state.user) state.user = await api.me();
-  if (!state.user) return false;
+  if (!state.user) return 'login';
+  if (state.user.must_change_password) return 'password';
   if (state.datasets.length === 0) {
     state.datasets = await api.datasets();
     const first = initialDataset(state.datasets);
     if (first) chooseDataset(first);
   }
-  return true;
+  return 'ok';
 }
 
 async function render(): Promise<void> {
@@ -94,9 +98,20 @@ async function render(): Promise<void> {
       cleanup = await loginPage(app, route.params);
       return;
     }
-    if (!(await ensureSession())) {
-      const next = location.hash && !location.hash.startsWith('#/login') ? location.hash : '';
-      go('login', next ? { next } : {});
+    if (route.name === 'password') {
+      document.title = 'Choose a password · Streetlight';
+      if (!state.user) state.user = await api.me();
+      if (!state.user) {
+        go('login');
+        return;
+      }
+      cleanup = passwordPage(app, route.params);
+      return;
+    }
+    const session = await ensureSession();
+    if (session !== 'ok') {
+      const next = location.hash && !/^#\/(login|password)/.test(location.hash) ? location.hash : '';
+      go(session, next ? { next } : {});
       return;
     }
     if (ticket !== rendering) return;

@@ -26,7 +26,10 @@ export function initialDataset(list: Dataset[]): string | null {
     saved = null;
   }
   if (saved && list.some((d) => d.name === saved)) return saved;
-  return list[0]?.name ?? null;
+  // Otherwise the dataset with the most events: the department's main data, not a small
+  // extract that happens to sort first.
+  const largest = list.reduce<Dataset | null>((best, d) => (best && best.events >= d.events ? best : d), null);
+  return largest?.name ?? null;
 }
 
 export function currentDataset(): Dataset | undefined {

@@ -3,19 +3,11 @@
 
 use std::process::ExitCode;
 
-use anyhow::{Context as _, Result, bail};
-use serde_json::{Value, json};
-use sl_engine::analysis::toolbox::{Step, StepAssignment, Weighting, counts, emerging, kde};
-use sl_engine::analysis::units::Units;
-use sl_engine::sl_analytics::aoristic::AoristicConfig;
-use sl_engine::sl_analytics::emerging::{BinClass, Correction, EmergingConfig, Locations};
-use sl_engine::sl_analytics::fdr::benjamini_hochberg;
-use sl_engine::sl_analytics::gistar::{GiStarConfig, Transform, gi_star};
-use sl_engine::sl_analytics::kde::{Bandwidth, KdeConfig, Kernel, default_bandwidth};
-use sl_engine::sl_analytics::weights::{BandWeight, Weights};
+use anyhow::Result;
+use sl_server::reports::hotspots::{HotspotParams, hotspots};
 
-use crate::analyse::{Filters, OutputArgs, UnitArgs, load, units, warn_if_empty};
-use crate::tables::{Table, instant, num, unit_columns, units_json};
+use crate::analyse::{Filters, OutputArgs, UnitArgs, load, spinner, warn_if_empty};
+use crate::tables::write_files;
 
 #[derive(Debug, clap::Args)]
 pub struct HotspotsArgs {
@@ -23,387 +15,40 @@ pub struct HotspotsArgs {
     pub filters: Filters,
     #[command(flatten)]
     pub units: UnitArgs,
-    /// kde (kernel density surface), gistar (Getis–Ord Gi* hot and cold spots) or
-    /// emerging (emerging hot spot patterns over time).
-    #[arg(long)]
-    pub method: String,
-    /// Gi* and emerging: neighbours — queen or rook contiguity, or distance:METRES
-    /// (every unit whose centre is within that distance).
-    #[arg(long, default_value = "queen")]
-    pub weights: String,
-    /// Gi*: weights transform, binary (the classic Gi*, default) or row (row-standardised, esda's default).
-    #[arg(long, default_value = "binary")]
-    pub transform: String,
-    /// Gi*: conditional permutations for the pseudo p-value (0 = analytic p only).
-    #[arg(long, default_value_t = 999)]
-    pub permutations: usize,
-    /// Gi*: seed of the permutations (same seed, same p-values, bit for bit).
-    #[arg(long, default_value_t = 1)]
-    pub seed: u64,
-    /// Gi*: significance level applied to the FDR-adjusted p-values to label hot/cold spots.
-    #[arg(long, default_value_t = 0.05)]
-    pub alpha: f64,
-    /// kde: quartic (default) or gaussian.
-    #[arg(long, default_value = "quartic")]
-    pub kernel: String,
-    /// kde: bandwidth in metres, or `auto` for the ArcGIS Pro rule (see docs/METHODS.md).
-    #[arg(long, default_value = "auto")]
-    pub bandwidth: String,
-    /// kde: adaptive bandwidths (Abramson's square-root law) around the chosen bandwidth.
-    #[arg(long)]
-    pub adaptive: bool,
-    /// kde: weight events by `count` (default) or by `harm`.
-    #[arg(long, default_value = "count")]
-    pub weight: String,
-    /// emerging: time step, month (default) or week.
-    #[arg(long, default_value = "month")]
-    pub step: String,
-    /// emerging: number of earlier steps in each bin's neighbourhood (ArcGIS default 1).
-    #[arg(long, default_value_t = 1)]
-    pub time_neighbourhood: usize,
-    /// emerging: confidence for a bin to be a hot or cold spot, after FDR (0.90, 0.95 or 0.99).
-    #[arg(long, default_value_t = 0.90)]
-    pub confidence: f64,
-    /// emerging: spread each event over the steps its occurrence window covers
-    /// (aoristic, 1/k to each of k steps; windows over 7 days left out) instead of
-    /// counting it in the step where its window starts.
-    #[arg(long)]
-    pub aoristic: bool,
+    #[command(flatten)]
+    pub params: HotspotParams,
     #[command(flatten)]
     pub output: OutputArgs,
 }
 
-fn neighbours(units: &Units, spec: &str) -> Result<(Weights, String)> {
-    if let Some(d) = spec.strip_prefix("distance:") {
-        let d: f64 = d
-            .parse()
-            .with_context(|| format!("--weights `{spec}`: `{d}` is not a distance in metres"))?;
-        let w = match units.grid() {
-            Some(g) => Weights::distance_band_cells(g, d, BandWeight::Binary)?,
-            None => {
-                let centres = units.centres_local()?;
-                if centres.iter().any(|c| !c.0.is_finite()) {
-                    bail!(
-                        "gistar and emerging need units with centres or contiguity: use grid cells (--cell-size) or H3 hexagons (--hex), not --area-units"
-                    );
-                }
-                Weights::distance_band(&centres, d, BandWeight::Binary)?
-            }
-        };
-        return Ok((w, format!("distance band {d} m")));
-    }
-    let queen = match spec {
-        "queen" => true,
-        "rook" => false,
-        other => bail!("--weights `{other}` is not queen, rook or distance:METRES"),
-    };
-    let w = units.contiguity(queen).context(
-        "gistar and emerging need units with centres or contiguity: use grid cells (--cell-size) or H3 hexagons (--hex), not --area-units",
-    )?;
-    Ok((w, spec.to_string()))
-}
-
-/// Counts are whole numbers: written as integers.
-fn count_json(v: f64) -> Value {
-    if v.fract() == 0.0 && (0.0..9e15).contains(&v) {
-        json!(v as u64)
-    } else {
-        num(v)
-    }
-}
-
-struct Outcome {
-    table: Table,
-    meta: Value,
-    summary: String,
-}
-
-fn run_gistar(a: &HotspotsArgs, units: &Units, y: &[f64]) -> Result<Outcome> {
-    let (w, wname) = neighbours(units, &a.weights)?;
-    let transform = match a.transform.as_str() {
-        "binary" | "b" | "B" => Transform::Binary,
-        "row" | "r" | "R" => Transform::RowStandardised,
-        other => bail!("--transform `{other}` is not binary or row"),
-    };
-    if !(a.alpha > 0.0 && a.alpha < 1.0) {
-        bail!("--alpha must be between 0 and 1");
-    }
-    let cfg = GiStarConfig {
-        transform,
-        permutations: a.permutations,
-        seed: a.seed,
-    };
-    let r = gi_star(y, &w, &cfg)?;
-    // `p` is esda's folded pseudo p when permutations ran (else its one-sided normal
-    // p). Spots are labelled from `p_spot`: the tie-aware permutation p, which does not
-    // call a zero cell among zeros significant, or without permutations the two-sided
-    // normal p (see docs/METHODS.md).
-    let p: Vec<f64> = r.p_sim.clone().unwrap_or_else(|| r.p_norm.clone());
-    let p_fdr = benjamini_hochberg(&p);
-    let p_spot: Vec<f64> = match &r.p_sim_ties {
-        Some(t) => t.clone(),
-        None => r.p_norm.iter().map(|q| (2.0 * q).min(1.0)).collect(),
-    };
-    let p_spot_fdr = benjamini_hochberg(&p_spot);
-    let mut table = Table::default();
-    let (mut hot, mut cold) = (0, 0);
-    for i in 0..y.len() {
-        let significant = p_spot_fdr[i] < a.alpha;
-        let label = if significant && r.z[i] > 0.0 {
-            hot += 1;
-            "hot"
-        } else if significant && r.z[i] < 0.0 {
-            cold += 1;
-            "cold"
-        } else {
-            ""
-        };
-        let mut m = unit_columns(units, i);
-        m.insert("count".into(), count_json(y[i]));
-        m.insert("g".into(), num(r.g[i]));
-        m.insert("z".into(), num(r.z[i]));
-        m.insert("p".into(), num(p[i]));
-        m.insert("p_fdr".into(), num(p_fdr[i]));
-        m.insert("p_spot".into(), num(p_spot[i]));
-        m.insert("p_spot_fdr".into(), num(p_spot_fdr[i]));
-        m.insert("p_norm".into(), num(r.p_norm[i]));
-        m.insert("spot".into(), json!(label));
-        table.push(Some(i), m);
-    }
-    let floor = 1.0 / (a.permutations as f64 + 1.0);
-    let at_floor = p_spot.iter().filter(|&&q| q <= floor).count();
-    let hint = if hot + cold == 0 && a.permutations > 0 && at_floor > 0 {
-        format!(
-            "\n  note: {at_floor} units reach the smallest p {floor:.4} that {} permutations allow, too few for FDR over {} units; more permutations (e.g. --permutations 9999) resolve smaller p",
-            a.permutations,
-            y.len()
-        )
-    } else {
-        String::new()
-    };
-    Ok(Outcome {
-        table,
-        meta: json!({
-            "weights": wname,
-            "transform": match transform { Transform::Binary => "binary", Transform::RowStandardised => "row" },
-            "permutations": a.permutations,
-            "seed": a.seed,
-            "alpha": a.alpha,
-            "p": if a.permutations > 0 { "folded conditional-permutation pseudo p (esda p_sim)" } else { "one-sided normal p of |z| (esda p_norm)" },
-            "p_spot": if a.permutations > 0 { "tie-aware conditional-permutation pseudo p" } else { "two-sided normal p, 2 x p_norm" },
-            "spots": "hot or cold (by the sign of z) where the Benjamini-Hochberg adjusted p_spot (p_spot_fdr) is below alpha",
-            "hot_spots": hot,
-            "cold_spots": cold,
-        }),
-        summary: format!(
-            "Gi* ({wname}, {} weights, {} permutations, seed {}): {hot} hot and {cold} cold spots at FDR {}{hint}",
-            a.transform, a.permutations, a.seed, a.alpha
-        ),
-    })
-}
-
-fn run_kde(
-    a: &HotspotsArgs,
-    units: &Units,
-    set: &sl_engine::analysis::EventSet,
-) -> Result<Outcome> {
-    let kernel = match a.kernel.as_str() {
-        "quartic" => Kernel::Quartic,
-        "gaussian" => Kernel::GAUSSIAN,
-        other => bail!("--kernel `{other}` is not quartic or gaussian"),
-    };
-    let weighting = match a.weight.as_str() {
-        "count" => Weighting::Count,
-        "harm" => Weighting::Harm,
-        other => bail!("--weight `{other}` is not count or harm"),
-    };
-    let h = if a.bandwidth == "auto" {
-        let pts: Vec<(f64, f64)> = set.located().map(|e| (e.x, e.y)).collect();
-        default_bandwidth(&pts)
-            .context("the automatic bandwidth needs at least two distinct located events: pass --bandwidth METRES")?
-    } else {
-        a.bandwidth
-            .parse::<f64>()
-            .ok()
-            .filter(|h| h.is_finite() && *h > 0.0)
-            .with_context(|| {
-                format!(
-                    "--bandwidth `{}` is not a positive number of metres or auto",
-                    a.bandwidth
-                )
-            })?
-    };
-    let bandwidth = if a.adaptive {
-        Bandwidth::Adaptive {
-            pilot: h,
-            global: h,
-        }
-    } else {
-        Bandwidth::Fixed(h)
-    };
-    let surface = kde(set, units, &KdeConfig { kernel, bandwidth }, weighting)?;
-    let mut table = Table::default();
-    for i in 0..units.len() {
-        let mut m = unit_columns(units, i);
-        m.insert("count".into(), count_json(surface.counts[i]));
-        m.insert("density".into(), num(surface.density[i]));
-        table.push(Some(i), m);
-    }
-    let max = surface.density.iter().copied().fold(0.0, f64::max);
-    Ok(Outcome {
-        table,
-        meta: json!({
-            "kernel": a.kernel,
-            "bandwidth_m": h,
-            "bandwidth_rule": if a.bandwidth == "auto" { "arcgis-pro" } else { "given" },
-            "adaptive": a.adaptive,
-            "weight": a.weight,
-            "density_unit": if weighting == Weighting::Harm { "harm per km²" } else { "events per km²" },
-            "events_used": surface.used,
-        }),
-        summary: format!(
-            "{} kernel, bandwidth {h:.0} m{}: {} events, peak density {max:.1} per km²",
-            a.kernel,
-            if a.adaptive { " (adaptive)" } else { "" },
-            surface.used
-        ),
-    })
-}
-
-fn run_emerging(
-    a: &HotspotsArgs,
-    units: &Units,
-    set: &sl_engine::analysis::EventSet,
-) -> Result<Outcome> {
-    let (w, wname) = neighbours(units, &a.weights)?;
-    let step = match a.step.as_str() {
-        "month" => Step::Month,
-        "week" => Step::Week,
-        other => bail!("--step `{other}` is not month or week"),
-    };
-    let cfg = EmergingConfig {
-        time_neighbourhood: a.time_neighbourhood,
-        confidence: a.confidence,
-        correction: Correction::Fdr,
-        locations: Locations::WithData,
-        ..EmergingConfig::default()
-    };
-    let assignment = if a.aoristic {
-        StepAssignment::Aoristic(AoristicConfig::default())
-    } else {
-        StepAssignment::Start
-    };
-    let e = emerging(set, units, &w, step, assignment, &cfg)?;
-    let r = &e.result;
-    let mut table = Table::default();
-    let mut tally: std::collections::BTreeMap<&str, usize> = Default::default();
-    for (i, u) in r.units.iter().enumerate() {
-        *tally.entry(u.pattern.slug()).or_default() += 1;
-        let last = r.bins[(r.n_steps - 1) * r.n_units + i];
-        let mut m = unit_columns(units, i);
-        m.insert("count".into(), count_json(e.counts[i]));
-        m.insert("pattern".into(), json!(u.pattern.slug()));
-        m.insert("label".into(), json!(u.pattern.label()));
-        m.insert("hot_steps".into(), json!(u.hot_steps));
-        m.insert("cold_steps".into(), json!(u.cold_steps));
-        m.insert("trend_z".into(), num(u.z_trend.z));
-        m.insert("trend_p".into(), num(u.z_trend.p));
-        m.insert("count_trend_z".into(), num(u.count_trend.z));
-        m.insert("count_trend_p".into(), num(u.count_trend.p));
-        m.insert(
-            "last_step".into(),
-            json!(match last {
-                BinClass::Hot => "hot",
-                BinClass::Cold => "cold",
-                BinClass::NotSignificant => "",
-            }),
-        );
-        table.push(Some(i), m);
-    }
-    let steps: Vec<Value> = e.edges.iter().map(|&t| instant(t)).collect();
-    Ok(Outcome {
-        table,
-        meta: json!({
-            "weights": wname,
-            "step": a.step,
-            "steps": r.n_steps,
-            "step_edges": steps,
-            "time_neighbourhood": a.time_neighbourhood,
-            "confidence": a.confidence,
-            "correction": "fdr",
-            "p_threshold": num(r.p_threshold),
-            "units_analysed": r.n_analysed,
-            "assignment": if a.aoristic { "aoristic" } else { "start" },
-            "events_in_cube": e.counted,
-            "events_left_out": e.left_out,
-            "patterns": tally,
-        }),
-        summary: format!(
-            "emerging hot spots over {} {}s ({wname}, time neighbourhood {}): {}",
-            r.n_steps,
-            a.step,
-            a.time_neighbourhood,
-            tally
-                .iter()
-                .filter(|(k, _)| **k != "no_pattern")
-                .map(|(k, v)| format!("{v} {k}"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-    })
-}
-
 pub fn run(a: HotspotsArgs) -> Result<ExitCode> {
-    if !matches!(a.method.as_str(), "gistar" | "gi*" | "kde" | "emerging") {
-        bail!("--method `{}` is not kde, gistar or emerging", a.method);
-    }
     let loaded = load(&a.filters)?;
     let set = &loaded.set;
     warn_if_empty(set);
-    let units = units(&loaded.store, set, &a.units)?;
-    let (y, outside) = counts(set, &units);
-    let bar = crate::analyse::spinner(format!("{} over {} units", a.method, units.len()));
-    let out = match a.method.as_str() {
-        "gistar" | "gi*" => run_gistar(&a, &units, &y),
-        "kde" => run_kde(&a, &units, set),
-        "emerging" => run_emerging(&a, &units, set),
-        other => Err(anyhow::anyhow!(
-            "--method `{other}` is not kde, gistar or emerging"
-        )),
-    };
+    let bar = spinner(format!("{} over the units", a.params.method));
+    let out = hotspots(&loaded.store, set, &a.units, &a.params);
     bar.finish_and_clear();
     let out = out?;
-    out.table.write_files(
-        Some(&units),
+    write_files(
+        &out.table,
+        Some(&out.units),
         a.output.csv.as_deref(),
         a.output.geojson.as_deref(),
     )?;
     if a.output.json {
-        let doc = json!({
-            "method": a.method,
-            "dataset": set.dataset.name,
-            "categories": set.selection.categories,
-            "from": set.selection.from.map(instant),
-            "to": set.selection.to.map(instant),
-            "events": set.events.len(),
-            "events_outside_units": outside,
-            "units": units_json(&units, &set.dataset.local_crs),
-            "parameters": out.meta,
-            "cells": out.table.json(),
-        });
-        println!("{}", serde_json::to_string_pretty(&doc)?);
+        println!("{}", serde_json::to_string_pretty(&out.report.doc)?);
     } else {
         println!(
             "{}: {} events in {} units ({} without a point or outside the units)",
             set.dataset.name,
-            set.events.len() - outside,
-            units.len(),
-            outside
+            set.events.len() - out.outside,
+            out.units.len(),
+            out.outside
         );
         if a.units.mask == "boundary"
             && a.units.hex.is_none()
             && a.units.area_units.is_none()
-            && units.mask == Some(sl_engine::analysis::MaskMode::Events)
+            && out.units.mask == Some(sl_engine::analysis::MaskMode::Events)
         {
             println!(
                 "note: dataset {} has no stored boundary, so the grid keeps the cells that ever held an event (as --mask events)",

@@ -278,7 +278,7 @@ pub fn run_rates(a: RatesArgs) -> Result<ExitCode> {
         table.push(None, row);
     }
     if let Some(p) = &a.output.csv {
-        table.write_csv(p)?;
+        crate::tables::write_csv(&table, p)?;
         eprintln!("wrote {} rows to {}", table.rows.len(), p.display());
     }
     if let Some(p) = &a.output.geojson {

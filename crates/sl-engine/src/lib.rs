@@ -15,7 +15,7 @@ pub mod ingest;
 pub mod quality;
 
 pub use sl_analytics;
-pub use sl_ingest::boundary::{polygons_with_holes, ring_containers};
+pub use sl_ingest::boundary::{Boundary, polygons_with_holes, ring_containers};
 pub use sl_ingest::{Profile, ProfileError};
 pub use sl_store::{
     AuditEntry, AuditRecord, DatasetInfo, EventFilter, ForecastRecord, IntegrityReport,

@@ -28,9 +28,19 @@ use crate::{AppState, blocking};
         datasets,
         dataset,
         quality,
+        crate::analytics::boundary,
+        crate::analytics::events,
+        crate::analytics::aggregate,
+        crate::analytics::hotspots,
+        crate::analytics::forecast,
+        crate::analytics::priorities,
+        crate::analytics::patterns,
+        crate::analytics::near_repeat,
+        crate::analytics::backtest,
         auth::login,
         auth::logout,
-        auth::me
+        auth::me,
+        auth::change_password
     ),
     components(schemas(
         Health,
@@ -39,6 +49,7 @@ use crate::{AppState, blocking};
         ErrorBody,
         crate::error::ErrorDetail,
         auth::Login,
+        auth::PasswordChange,
         auth::Me
     ))
 )]
@@ -52,9 +63,46 @@ pub fn routes() -> Router<AppState> {
         .route("/api/datasets", get(datasets))
         .route("/api/datasets/{name}", get(dataset))
         .route("/api/datasets/{name}/quality", get(quality))
+        .route(
+            "/api/datasets/{name}/boundary.geojson",
+            get(crate::analytics::boundary),
+        )
+        .route(
+            "/api/datasets/{name}/events.geojson",
+            get(crate::analytics::events),
+        )
+        .route(
+            "/api/datasets/{name}/aggregate.geojson",
+            get(crate::analytics::aggregate),
+        )
+        .route(
+            "/api/datasets/{name}/hotspots.geojson",
+            get(crate::analytics::hotspots),
+        )
+        .route(
+            "/api/datasets/{name}/forecast.geojson",
+            get(crate::analytics::forecast),
+        )
+        .route(
+            "/api/datasets/{name}/priorities.geojson",
+            get(crate::analytics::priorities),
+        )
+        .route(
+            "/api/datasets/{name}/patterns",
+            get(crate::analytics::patterns),
+        )
+        .route(
+            "/api/datasets/{name}/near-repeat",
+            get(crate::analytics::near_repeat),
+        )
+        .route(
+            "/api/datasets/{name}/backtest",
+            get(crate::analytics::backtest),
+        )
         .route("/api/auth/login", post(auth::login))
         .route("/api/auth/logout", post(auth::logout))
         .route("/api/auth/me", get(auth::me))
+        .route("/api/auth/password", post(auth::change_password))
         .route("/api/admin/users", get(crate::admin::users))
         .route("/api/admin/audit", get(crate::admin::audit_log))
         .route("/api/admin/audit/verify", get(crate::admin::audit_verify))
@@ -112,6 +160,12 @@ pub struct Dataset {
     pub harm_source: String,
     pub created_at: String,
     pub updated_at: String,
+    /// The earliest and latest occurrence start, local time (as `quality --json`); the
+    /// API adds them so pages can default to the most recent data.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_occurrence: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_occurrence: Option<String>,
     pub events: u64,
     pub retracted_events: u64,
     pub quarantined: u64,
@@ -133,9 +187,31 @@ pub struct Source {
     pub rows: u64,
 }
 
-fn wire(store: &sl_engine::SqliteStore, d: sl_engine::DatasetInfo) -> Result<Dataset, ApiError> {
+fn wire(
+    state: &AppState,
+    store: &sl_engine::SqliteStore,
+    d: sl_engine::DatasetInfo,
+) -> Result<Dataset, ApiError> {
     let sources = store.sources(d.id).map_err(ApiError::internal)?;
-    Ok(crate::wire::dataset(d, sources))
+    // The occurrence range takes a scan of the dataset's events: kept in the answer
+    // cache by the dataset's generation, like the analyses.
+    let key = format!(
+        "extent\u{1f}{}\u{1f}{}/{}/{}",
+        d.name, d.updated_at, d.events, d.retracted_events
+    );
+    let name = d.name.clone();
+    let (extent, _) = state.cache.get_or_compute(&key, || {
+        let q = sl_engine::quality::quality_report(store, &name)?;
+        serde_json::to_vec(&(q.first_occurrence, q.last_occurrence))
+            .map(axum::body::Bytes::from)
+            .map_err(ApiError::internal)
+    });
+    let (first, last): (Option<String>, Option<String>) =
+        serde_json::from_slice(&extent?).map_err(ApiError::internal)?;
+    let mut w = crate::wire::dataset(d, sources);
+    w.first_occurrence = first;
+    w.last_occurrence = last;
+    Ok(w)
 }
 
 /// Records a data read in the audit log.
@@ -161,12 +237,13 @@ async fn datasets(
     session: SessionUser,
 ) -> Result<Json<Vec<Dataset>>, ApiError> {
     session.require(Access::Read)?;
+    let state2 = state.clone();
     blocking(&state, move |store| {
         let list = store
             .datasets()
             .map_err(ApiError::internal)?
             .into_iter()
-            .map(|d| wire(store, d))
+            .map(|d| wire(&state2, store, d))
             .collect::<Result<Vec<_>, _>>()?;
         audit_read(store, &session, "datasets")?;
         Ok(list)
@@ -188,6 +265,7 @@ async fn dataset(
     Path(name): Path<String>,
 ) -> Result<Json<Dataset>, ApiError> {
     session.require(Access::Read)?;
+    let state2 = state.clone();
     blocking(&state, move |store| {
         let found = store
             .datasets()
@@ -196,7 +274,7 @@ async fn dataset(
             .find(|d| d.name == name);
         match found {
             Some(d) => {
-                let w = wire(store, d)?;
+                let w = wire(&state2, store, d)?;
                 audit_read(store, &session, &format!("dataset:{name}"))?;
                 Ok(w)
             }

@@ -29,7 +29,10 @@ pub enum Access {
     Public,
     /// Any logged-in role: dashboards, the dataset registry.
     Read,
-    /// Analysts and admins: running analyses and exports.
+    /// Event-level records (points with their times): admins, analysts and
+    /// supervisors; never viewers or the public.
+    Events,
+    /// Analysts and admins: long analyses (backtests), row-level quality data, exports.
     Analyse,
     /// Admins only: accounts and the audit log.
     Admin,
@@ -39,6 +42,7 @@ pub enum Access {
 pub fn allows(role: Role, access: Access) -> bool {
     match access {
         Access::Public | Access::Read => true,
+        Access::Events => matches!(role, Role::Admin | Role::Analyst | Role::Supervisor),
         Access::Analyse => matches!(role, Role::Admin | Role::Analyst),
         Access::Admin => role == Role::Admin,
     }
@@ -97,8 +101,16 @@ pub struct SessionUser {
 }
 
 impl SessionUser {
-    /// Refuses the request unless the user's role allows `access`.
+    /// Refuses the request unless the user's role allows `access`, and while the
+    /// password is one an administrator set (ASVS V6.4.1: a temporary password is only
+    /// good for choosing one's own).
     pub fn require(&self, access: Access) -> Result<(), ApiError> {
+        if self.user.must_change_password && access != Access::Public {
+            return Err(ApiError::new(
+                ErrorCode::PasswordChangeRequired,
+                "your password was set by an administrator: choose your own first (POST /api/auth/password with current_password and new_password)",
+            ));
+        }
         if allows(self.user.role, access) {
             Ok(())
         } else {
@@ -225,6 +237,53 @@ pub async fn logout(
     let mut r = StatusCode::NO_CONTENT.into_response();
     r.headers_mut()
         .insert(header::SET_COOKIE, cookie(&state, "", true));
+    Ok(r)
+}
+
+/// A password change by the logged-in user.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct PasswordChange {
+    pub current_password: String,
+    pub new_password: String,
+}
+
+/// The logged-in user chooses a new password: the current one is checked (a wrong one
+/// counts towards the lockout), every session of the account ends, and a new session
+/// cookie is set.
+#[utoipa::path(
+    post,
+    path = "/api/auth/password",
+    request_body = PasswordChange,
+    responses(
+        (status = 200, body = Me, description = "changed; a new session cookie is set"),
+        (status = 400, body = crate::error::ErrorBody, description = "the new password is too short, too long or common"),
+        (status = 401, body = crate::error::ErrorBody, description = "no session, or the current password is wrong"),
+        (status = 423, body = crate::error::ErrorBody, description = "the account is locked")
+    )
+)]
+pub async fn change_password(
+    State(state): State<AppState>,
+    session: SessionUser,
+    Json(body): Json<PasswordChange>,
+) -> Result<Response, ApiError> {
+    let name = session.user.name.clone();
+    let source = session.source.clone();
+    let (token, user) = blocking(&state, move |store| {
+        let _writes = crate::write_lock();
+        accounts::change_password(
+            store,
+            &name,
+            &body.current_password,
+            &body.new_password,
+            now_ms(),
+            &source,
+        )
+        .map_err(account_error)
+    })
+    .await?;
+    let mut r = Json(Me::of(&user)).into_response();
+    r.headers_mut()
+        .insert(header::SET_COOKIE, cookie(&state, token.as_str(), false));
     Ok(r)
 }
 

@@ -4,10 +4,13 @@
 //! `sl_engine::context_layers`; this module maps them to routes, roles and errors.
 //!
 //! Uploads get their own body limit (the layer limit, 20 MiB) on their route only; the
-//! rest of the API keeps [`crate::MAX_BODY_BYTES`]. Reads are audited like every data
-//! read (`data.read`); uploads and removals are audited by the engine
-//! (`layer.upload`, `layer.remove`, refusals included). Rates and nearby answers are
-//! aggregates over places: any logged-in role may read them.
+//! rest of the API keeps [`crate::MAX_BODY_BYTES`]. Query parameters are parsed as the
+//! matching commands' flags ([`crate::query`]: `rates` takes the analyses' selection).
+//! Reads are audited like every data read (`data.read`), refusals by role too (outcome
+//! `denied`); uploads and removals are audited by the engine (`layer.upload`,
+//! `layer.remove`, refusals of the file included). Rates and nearby answers are
+//! aggregates over places: any logged-in role may read them. They are not cached:
+//! a layer changes without the dataset's generation changing, and they are quick.
 
 pub mod wire;
 
@@ -15,23 +18,24 @@ use axum::Json;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::extract::{DefaultBodyLimit, Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use serde::Deserialize;
+use clap::Parser;
 use serde_json::Value;
 use sl_engine::EngineError;
 use sl_engine::accounts::Context;
-use sl_engine::analysis::selection::{dataset_info, local_midnight};
-use sl_engine::analysis::{AreaFilter, AreaLevel, Selection};
+use sl_engine::analysis::selection::dataset_info;
+use sl_engine::audit::{Action, Outcome};
 use sl_engine::context_layers::{self as layers, LayerError, LayerInput, MAX_GEOJSON_BYTES};
 use utoipa::OpenApi;
 
-use crate::api::audit_read;
+use crate::analytics::{analysis_error, record};
 use crate::auth::{Access, SessionUser, now_ms};
 use crate::error::{ApiError, ErrorBody, ErrorCode};
-use crate::{AppState, blocking};
+use crate::reports::SelectArgs;
+use crate::{AppState, blocking, query};
 
 use self::wire::{LayerAdded, LayerInfo};
 
@@ -79,6 +83,26 @@ fn layer_error(e: LayerError) -> ApiError {
     }
 }
 
+/// Refuses the request unless the role allows `access`, recording the refusal (outcome
+/// `denied`) as the analysis endpoints do.
+async fn require(
+    state: &AppState,
+    session: &SessionUser,
+    access: Access,
+    action: Action,
+    object: String,
+) -> Result<(), ApiError> {
+    let Err(e) = session.require(access) else {
+        return Ok(());
+    };
+    let session = session.clone();
+    blocking(state, move |store| {
+        record(store, &session, action, &object, Outcome::Denied)
+    })
+    .await?;
+    Err(e)
+}
+
 /// A GeoJSON answer (`application/geo+json`).
 fn geojson(value: Value) -> Response {
     (
@@ -100,10 +124,18 @@ async fn list_layers(
     session: SessionUser,
     Path(name): Path<String>,
 ) -> Result<Json<Vec<LayerInfo>>, ApiError> {
-    session.require(Access::Read)?;
+    let object = format!("layers:{name}");
+    require(
+        &state,
+        &session,
+        Access::Read,
+        Action::DataRead,
+        object.clone(),
+    )
+    .await?;
     blocking(&state, move |store| {
         let list = layers::list(store, &name).map_err(layer_error)?;
-        audit_read(store, &session, &format!("layers:{name}"))?;
+        record(store, &session, Action::DataRead, &object, Outcome::Ok)?;
         Ok(list.iter().map(wire::layer_info).collect())
     })
     .await
@@ -127,18 +159,27 @@ async fn read_layer(
     session: SessionUser,
     Path((name, file)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    session.require(Access::Read)?;
     let Some(layer) = file.strip_suffix(".geojson").map(str::to_string) else {
+        session.require(Access::Read)?;
         return Err(ApiError::not_found(format!(
             "GET /api/datasets/{name}/layers/{file}.geojson reads the layer as GeoJSON"
         )));
     };
+    let object = format!("layer:{name}/{layer}");
+    require(
+        &state,
+        &session,
+        Access::Read,
+        Action::DataRead,
+        object.clone(),
+    )
+    .await?;
     blocking(&state, move |store| {
         let (summary, text) = layers::stored_geojson(store, &name, &layer).map_err(layer_error)?;
         let fc = wire::layer_geojson(&name, &summary, &text).map_err(|e| {
             ApiError::internal(format!("the stored layer `{layer}` is not JSON: {e}"))
         })?;
-        audit_read(store, &session, &format!("layer:{name}/{layer}"))?;
+        record(store, &session, Action::DataRead, &object, Outcome::Ok)?;
         Ok(fc)
     })
     .await
@@ -146,13 +187,15 @@ async fn read_layer(
 }
 
 /// Query of an upload.
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-pub struct UploadQuery {
+#[derive(Debug, Parser)]
+struct UploadQuery {
     /// The property holding each polygon's population (e.g. `total_pop`), for rates per
     /// 1,000 residents; only for polygon layers.
-    pub population_field: Option<String>,
+    #[arg(long)]
+    population_field: Option<String>,
     /// The name of the uploaded file, kept with the layer (default `{layer}.geojson`).
-    pub file_name: Option<String>,
+    #[arg(long)]
+    file_name: Option<String>,
 }
 
 /// Longest `file_name` kept.
@@ -163,7 +206,12 @@ const MAX_FILE_NAME: usize = 255;
 #[utoipa::path(
     post,
     path = "/api/datasets/{name}/layers/{layer}",
-    params(("name" = String, Path, description = "dataset name"), ("layer" = String, Path, description = "layer name: letters, digits, `_`, `-`"), UploadQuery),
+    params(
+        ("name" = String, Path, description = "dataset name"),
+        ("layer" = String, Path, description = "layer name: letters, digits, `_`, `-`"),
+        ("population_field" = Option<String>, Query, description = "the property holding each polygon's population (polygon layers)"),
+        ("file_name" = Option<String>, Query, description = "the uploaded file's name, kept with the layer (default `{layer}.geojson`)")
+    ),
     request_body(content = String, description = "a GeoJSON FeatureCollection, Feature or Geometry in WGS84 (RFC 7946)", content_type = "application/geo+json"),
     responses(
         (status = 200, body = LayerAdded),
@@ -178,11 +226,20 @@ async fn upload_layer(
     State(state): State<AppState>,
     session: SessionUser,
     Path((name, layer)): Path<(String, String)>,
-    Query(q): Query<UploadQuery>,
+    RawQuery(raw): RawQuery,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<LayerAdded>, ApiError> {
-    session.require(Access::Analyse)?;
+    let object = format!("layer:{name}/{layer}");
+    require(
+        &state,
+        &session,
+        Access::Analyse,
+        Action::LayerUpload,
+        object,
+    )
+    .await?;
+    let q: UploadQuery = query::parse(&query::pairs(raw.as_deref())?)?;
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -258,7 +315,15 @@ async fn remove_layer(
     session: SessionUser,
     Path((name, layer)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    session.require(Access::Analyse)?;
+    let object = format!("layer:{name}/{layer}");
+    require(
+        &state,
+        &session,
+        Access::Analyse,
+        Action::LayerRemove,
+        object,
+    )
+    .await?;
     blocking(&state, move |store| {
         let ctx = Context::user(&session.user, &session.source, now_ms());
         layers::remove(store, &ctx, &name, &layer).map_err(layer_error)
@@ -267,19 +332,14 @@ async fn remove_layer(
     .map(|()| StatusCode::NO_CONTENT)
 }
 
-/// Query of the rates.
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-pub struct RatesQuery {
+/// Query of the rates: the analyses' selection and the layer.
+#[derive(Debug, Parser)]
+struct RatesQuery {
     /// A polygon layer with a population field, e.g. `tracts`.
-    pub layer: Option<String>,
-    /// Category slugs, comma-separated; empty means all.
-    pub category: Option<String>,
-    /// First local day included, `YYYY-MM-DD`.
-    pub from: Option<String>,
-    /// First local day left out, `YYYY-MM-DD`.
-    pub to: Option<String>,
-    /// Only events with this area code, `LEVEL=CODE` (e.g. `district=12`).
-    pub area: Option<String>,
+    #[arg(long)]
+    layer: String,
+    #[command(flatten)]
+    select: SelectArgs,
 }
 
 /// Events per polygon of a layer and per 1,000 of its residents, for a selection (any
@@ -287,7 +347,14 @@ pub struct RatesQuery {
 #[utoipa::path(
     get,
     path = "/api/datasets/{name}/rates.geojson",
-    params(("name" = String, Path, description = "dataset name"), RatesQuery),
+    params(
+        ("name" = String, Path, description = "dataset name"),
+        ("layer" = String, Query, description = "a polygon layer with a population field, e.g. `tracts`"),
+        ("category" = Option<String>, Query, description = "category slugs, comma-separated"),
+        ("from" = Option<String>, Query, description = "first local day included, YYYY-MM-DD"),
+        ("to" = Option<String>, Query, description = "first local day left out, YYYY-MM-DD"),
+        ("area" = Option<String>, Query, description = "LEVEL=CODE, e.g. district=12")
+    ),
     responses(
         (status = 200, description = "the layer's polygons with `count`, `population`, `rate_per_1000`; totals in `meta`", content_type = "application/geo+json"),
         (status = 400, body = ErrorBody),
@@ -299,90 +366,55 @@ async fn rates(
     State(state): State<AppState>,
     session: SessionUser,
     Path(name): Path<String>,
-    Query(q): Query<RatesQuery>,
+    RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
-    session.require(Access::Read)?;
-    let Some(layer) = q.layer.clone().filter(|l| !l.is_empty()) else {
-        return Err(ApiError::bad_request(
-            "layer is required: a polygon layer with a population field (GET /api/datasets/{name}/layers lists them)",
-        ));
-    };
+    let pairs = query::pairs(raw.as_deref())?;
+    let layer = pairs
+        .iter()
+        .find(|(k, _)| k == "layer")
+        .map_or_else(String::new, |(_, v)| v.clone());
+    let object = format!("rates:{name}/{layer}");
+    require(
+        &state,
+        &session,
+        Access::Read,
+        Action::DataRead,
+        object.clone(),
+    )
+    .await?;
+    let q: RatesQuery = query::parse(&pairs).map_err(|e| {
+        if layer.is_empty() {
+            ApiError::bad_request(
+                "layer is required: a polygon layer with a population field (GET /api/datasets/{name}/layers lists them)",
+            )
+        } else {
+            e
+        }
+    })?;
     blocking(&state, move |store| {
-        let selection = selection(store, &name, &q)?;
-        let r = layers::rates(store, &selection, &layer).map_err(layer_error)?;
-        audit_read(store, &session, &format!("rates:{name}/{layer}"))?;
+        dataset_info(store, &name).map_err(|e| layer_error(e.into()))?;
+        let selection =
+            crate::reports::selection(store, &name, &q.select).map_err(analysis_error)?;
+        let r = layers::rates(store, &selection, &q.layer).map_err(layer_error)?;
+        record(store, &session, Action::DataRead, &object, Outcome::Ok)?;
         Ok(wire::rates_geojson(&r))
     })
     .await
     .map(geojson)
 }
 
-/// The selection a query describes, dates as local days of the dataset.
-fn selection(
-    store: &sl_engine::SqliteStore,
-    dataset: &str,
-    q: &RatesQuery,
-) -> Result<Selection, ApiError> {
-    let info = dataset_info(store, dataset).map_err(|e| layer_error(e.into()))?;
-    let day = |text: &Option<String>, what: &str| -> Result<Option<i64>, ApiError> {
-        let Some(text) = text.as_deref().filter(|t| !t.is_empty()) else {
-            return Ok(None);
-        };
-        let date: jiff::civil::Date = text.parse().map_err(|_| {
-            ApiError::bad_request(format!(
-                "{what}={text} is not a date: give a local day as YYYY-MM-DD"
-            ))
-        })?;
-        local_midnight(&info.time_zone, date)
-            .map(Some)
-            .map_err(ApiError::from)
-    };
-    let categories = q
-        .category
-        .as_deref()
-        .unwrap_or_default()
-        .split(',')
-        .map(str::trim)
-        .filter(|c| !c.is_empty())
-        .map(|c| {
-            sl_types::Category::from_slug(c)
-                .map(|c| c.slug().to_string())
-                .map_err(|e| ApiError::bad_request(e.to_string()))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    let area = match q.area.as_deref().filter(|a| !a.is_empty()) {
-        None => None,
-        Some(text) => {
-            let bad = || {
-                ApiError::bad_request(format!(
-                    "area={text} must be LEVEL=CODE with LEVEL district, beat or neighbourhood, e.g. district=12"
-                ))
-            };
-            let (level, code) = text.split_once('=').ok_or_else(bad)?;
-            Some(AreaFilter {
-                level: AreaLevel::parse(level.trim()).ok_or_else(bad)?,
-                code: code.trim().to_string(),
-            })
-        }
-    };
-    Ok(Selection {
-        dataset: dataset.to_string(),
-        categories,
-        from: day(&q.from, "from")?,
-        to: day(&q.to, "to")?,
-        area,
-    })
-}
-
 /// Query of a nearby search.
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-pub struct NearbyQuery {
+#[derive(Debug, Parser)]
+struct NearbyQuery {
     /// Longitude, WGS84 degrees.
-    pub lon: f64,
+    #[arg(long, allow_negative_numbers = true)]
+    lon: f64,
     /// Latitude, WGS84 degrees.
-    pub lat: f64,
-    /// Radius in metres (default 200, at most 5,000).
-    pub radius: Option<f64>,
+    #[arg(long, allow_negative_numbers = true)]
+    lat: f64,
+    /// Radius in metres (at most 5,000).
+    #[arg(long, default_value_t = DEFAULT_RADIUS_M)]
+    radius: f64,
 }
 
 /// Radius when the query gives none, metres (about two short city blocks).
@@ -393,7 +425,12 @@ pub const DEFAULT_RADIUS_M: f64 = 200.0;
 #[utoipa::path(
     get,
     path = "/api/datasets/{name}/nearby",
-    params(("name" = String, Path, description = "dataset name"), NearbyQuery),
+    params(
+        ("name" = String, Path, description = "dataset name"),
+        ("lon" = f64, Query, description = "longitude, WGS84 degrees"),
+        ("lat" = f64, Query, description = "latitude, WGS84 degrees"),
+        ("radius" = Option<f64>, Query, description = "metres, default 200, at most 5,000")
+    ),
     responses(
         (status = 200, description = "per layer: `within`, `nearest` (`distance_m`, `label`, `properties`)"),
         (status = 400, body = ErrorBody),
@@ -405,20 +442,27 @@ async fn nearby(
     State(state): State<AppState>,
     session: SessionUser,
     Path(name): Path<String>,
-    q: Result<Query<NearbyQuery>, axum::extract::rejection::QueryRejection>,
+    RawQuery(raw): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
-    session.require(Access::Read)?;
-    let Query(q) = q.map_err(|e| {
+    let object = format!("nearby:{name}");
+    require(
+        &state,
+        &session,
+        Access::Read,
+        Action::DataRead,
+        object.clone(),
+    )
+    .await?;
+    let q: NearbyQuery = query::parse(&query::pairs(raw.as_deref())?).map_err(|e| {
         ApiError::bad_request(format!(
             "{}: give lon and lat in WGS84 degrees and optionally radius in metres, e.g. ?lon=-75.16&lat=39.95&radius=200",
-            e.body_text()
+            e.message
         ))
     })?;
-    let radius = q.radius.unwrap_or(DEFAULT_RADIUS_M);
-    layers::nearby::check_query(q.lon, q.lat, radius).map_err(layer_error)?;
+    layers::nearby::check_query(q.lon, q.lat, q.radius).map_err(layer_error)?;
     blocking(&state, move |store| {
-        let n = layers::nearby(store, &name, q.lon, q.lat, radius).map_err(layer_error)?;
-        audit_read(store, &session, &format!("nearby:{name}"))?;
+        let n = layers::nearby(store, &name, q.lon, q.lat, q.radius).map_err(layer_error)?;
+        record(store, &session, Action::DataRead, &object, Outcome::Ok)?;
         Ok(wire::nearby_json(&n))
     })
     .await

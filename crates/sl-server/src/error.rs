@@ -25,6 +25,7 @@ pub enum ErrorCode {
     BadRequest,
     Unauthenticated,
     Forbidden,
+    PasswordChangeRequired,
     AccountLocked,
     NotFound,
     LimitExceeded,
@@ -68,6 +69,15 @@ pub const ERROR_TABLE: &[(ErrorCode, ErrorInfo)] = &[
             status: 403,
             kind: ErrorKind::User,
             meaning: "the session's role may not do this",
+        },
+    ),
+    (
+        ErrorCode::PasswordChangeRequired,
+        ErrorInfo {
+            code: "password_change_required",
+            status: 403,
+            kind: ErrorKind::User,
+            meaning: "the password was set by an administrator: choose your own (POST /api/auth/password) before anything else",
         },
     ),
     (

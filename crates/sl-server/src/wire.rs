@@ -22,6 +22,8 @@ pub fn dataset(d: sl_engine::DatasetInfo, sources: Vec<sl_engine::SourceInfo>) -
         harm_source: d.harm_source,
         created_at: d.created_at,
         updated_at: d.updated_at,
+        first_occurrence: None,
+        last_occurrence: None,
         events: d.events,
         retracted_events: d.retracted_events,
         quarantined: d.quarantined,

@@ -31,7 +31,8 @@ export function loginPage(root: HTMLElement, params: URLSearchParams): void {
       state.user = await api.login(name.value.trim(), password.value);
       state.datasets = [];
       const next = params.get('next');
-      if (next && next.startsWith('#/') && !next.startsWith('#/login')) location.hash = next;
+      if (state.user.must_change_password) go('password', next ? { next } : {});
+      else if (next && next.startsWith('#/') && !next.startsWith('#/login')) location.hash = next;
       else go('map');
     } catch (e) {
       message.textContent = e instanceof api.ApiError && e.status === 401

@@ -158,6 +158,9 @@ export async function mapPage(root: HTMLElement, params: URLSearchParams): Promi
     return p;
   }
 
+  /** Whether the view has been fitted to the data (the boundary, or else the counts). */
+  let fitted = false;
+
   async function load(id: LayerId, key: string): Promise<void> {
     setStatus(`Loading ${LAYERS.find((l) => l.id === id)!.title.toLowerCase()}…`);
     const cell = { cell_size: filters.cell_size };
@@ -168,7 +171,10 @@ export async function mapPage(root: HTMLElement, params: URLSearchParams): Promi
           if (disposed) return;
           setData(map, 'boundary', fc);
           const b = bounds(fc);
-          if (b) map.fitBounds(b, { padding: 20, animate: false });
+          if (b) {
+            map.fitBounds(b, { padding: 20, animate: false });
+            fitted = true;
+          }
           break;
         }
         case 'counts': {
@@ -178,6 +184,12 @@ export async function mapPage(root: HTMLElement, params: URLSearchParams): Promi
           fillIndex('counts', fc);
           map.setPaintProperty('counts-fill', 'fill-color', countColour(fc.features.map((f) => f.properties.count)));
           setData(map, 'counts', fc);
+          // A dataset without a stored boundary: frame the cells that hold events instead.
+          const b = fitted ? null : bounds(fc);
+          if (b) {
+            map.fitBounds(b, { padding: 20, animate: false });
+            fitted = true;
+          }
           break;
         }
         case 'hotspots': {

@@ -35,7 +35,8 @@ impl AreaLevel {
         }
     }
 
-    fn index(self) -> usize {
+    /// Position of the level in per-level arrays: district, beat, neighbourhood.
+    pub fn index(self) -> usize {
         match self {
             Self::District => 0,
             Self::Beat => 1,

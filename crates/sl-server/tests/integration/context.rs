@@ -321,8 +321,8 @@ async fn analysts_upload_layers_and_everyone_reads_rates() {
     let (status, _) = get_as(&format!("{layer_url}.geojson"), Some(&viewer)).await;
     assert_eq!(status, 404);
 
-    // The audit trail: uploads and removals with the analyst's name (refusals too), and
-    // the reads.
+    // The audit trail: uploads and removals with the user's name (the viewer's denied,
+    // the analyst's refused file too), and the reads.
     let store = sl_engine::SqliteStore::open(&db).expect("store");
     assert!(sl_engine::audit::verify(&store).expect("verify").is_ok());
     let records = sl_engine::audit::list(&store, 1000).expect("list");
@@ -334,9 +334,13 @@ async fn analysts_upload_layers_and_everyone_reads_rates() {
             .collect()
     };
     let analyst_name = Some("analyst1".to_string());
+    let viewer_denied = (Some("viewer1".to_string()), "denied".to_string());
     assert_eq!(
         of("layer.upload", "layer:toy/tracts"),
-        [(analyst_name.clone(), "ok".to_string())]
+        [
+            viewer_denied.clone(),
+            (analyst_name.clone(), "ok".to_string())
+        ]
     );
     assert_eq!(
         of("layer.upload", "layer:toy/stops"),
@@ -345,6 +349,7 @@ async fn analysts_upload_layers_and_everyone_reads_rates() {
     assert_eq!(
         of("layer.remove", "layer:toy/tracts"),
         [
+            viewer_denied,
             (analyst_name.clone(), "ok".to_string()),
             (analyst_name, "refused".to_string())
         ]

@@ -1,10 +1,10 @@
 //! sl-server integration tests: a real server on loopback (one test binary).
 
-mod context;
-
 use std::net::SocketAddr;
 use std::path::Path;
-use std::sync::Arc;
+
+mod analytics;
+mod context;
 
 use serde_json::Value;
 use sl_engine::accounts::{Context, Role, add_user, generate_password};
@@ -13,17 +13,14 @@ use sl_server::error::ERROR_TABLE;
 use sl_server::{AppState, router};
 
 /// Starts the API over `db` on a free loopback port; returns its base URL.
-async fn start(db: &Path) -> String {
+pub(crate) async fn start(db: &Path) -> String {
     // Create the store's tables, as `ingest` would.
     sl_engine::SqliteStore::open(db).expect("store");
     let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
         .await
         .expect("bind");
     let addr = listener.local_addr().expect("addr");
-    let app = router(AppState {
-        db: Arc::new(db.to_path_buf()),
-        secure_cookies: false,
-    });
+    let app = router(AppState::new(db.to_path_buf(), false));
     tokio::spawn(async move {
         axum::serve(
             listener,
@@ -147,7 +144,7 @@ async fn serves_the_embedded_ui() {
 }
 
 /// Users of every role in a fresh store, each with a password; returns (role, name, password).
-fn users(db: &Path) -> Vec<(Role, String, String)> {
+pub(crate) fn users(db: &Path) -> Vec<(Role, String, String)> {
     let mut store = sl_engine::SqliteStore::open(db).expect("store");
     let ctx = Context::local(0);
     Role::ALL
@@ -162,7 +159,7 @@ fn users(db: &Path) -> Vec<(Role, String, String)> {
 }
 
 /// Logs in; returns the status and the session cookie (`name=value`), if set.
-async fn login(base: &str, name: &str, password: &str) -> (u16, Option<String>, Value) {
+pub(crate) async fn login(base: &str, name: &str, password: &str) -> (u16, Option<String>, Value) {
     let r = reqwest::Client::new()
         .post(format!("{base}/api/auth/login"))
         .json(&serde_json::json!({"name": name, "password": password}))
@@ -227,6 +224,51 @@ async fn authorisation_matrix() {
         ("/api/admin/audit?limit=5", Access::Admin, 200),
         ("/api/admin/audit?limit=10001", Access::Admin, 422),
         ("/api/admin/audit/verify", Access::Admin, 200),
+        ("/api/datasets/nowhere/boundary.geojson", Access::Read, 404),
+        ("/api/datasets/nowhere/events.geojson", Access::Events, 404),
+        (
+            "/api/datasets/nowhere/events.geojson?limit=50001",
+            Access::Events,
+            422,
+        ),
+        (
+            "/api/datasets/nowhere/aggregate.geojson?cell_size=250",
+            Access::Read,
+            404,
+        ),
+        (
+            "/api/datasets/nowhere/aggregate.geojson?cellsize=250",
+            Access::Read,
+            400,
+        ),
+        (
+            "/api/datasets/nowhere/hotspots.geojson?method=gistar",
+            Access::Read,
+            404,
+        ),
+        (
+            "/api/datasets/nowhere/hotspots.geojson?method=gistar&permutations=10000",
+            Access::Read,
+            422,
+        ),
+        ("/api/datasets/nowhere/forecast.geojson", Access::Read, 404),
+        (
+            "/api/datasets/nowhere/priorities.geojson?from=2019-10-01&to=2020-01-01",
+            Access::Read,
+            404,
+        ),
+        ("/api/datasets/nowhere/patterns", Access::Read, 404),
+        ("/api/datasets/nowhere/near-repeat", Access::Read, 404),
+        (
+            "/api/datasets/nowhere/backtest?start=2019-09-01",
+            Access::Analyse,
+            404,
+        ),
+        (
+            "/api/datasets/nowhere/backtest?start=2019-09-01&origins=600",
+            Access::Analyse,
+            422,
+        ),
         ("/api/datasets/nowhere/layers", Access::Read, 404),
         (
             "/api/datasets/nowhere/layers/tracts.geojson",
@@ -396,4 +438,75 @@ async fn admin_verifies_the_audit_chain() {
     assert_eq!(v["ok"], false, "{v}");
     assert_eq!(v["problems"][0]["id"], 2, "{v}");
     assert_eq!(v["problems"][0]["check"], "hash", "{v}");
+}
+
+/// An account whose password an administrator set may do nothing but read who it is,
+/// choose its own password and log out; changing the password ends its other sessions.
+#[tokio::test]
+async fn a_temporary_password_must_be_changed_first() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("s.db");
+    let base = start(&db).await;
+    let password = generate_password().expect("password");
+    {
+        let mut store = sl_engine::SqliteStore::open(&db).expect("store");
+        add_user(
+            &mut store,
+            &Context::local(0),
+            "newcomer",
+            Role::Analyst,
+            &password,
+            true,
+        )
+        .expect("add user");
+    }
+    let (status, cookie, me) = login(&base, "newcomer", &password).await;
+    assert_eq!(status, 200);
+    assert_eq!(me["must_change_password"], true);
+    let cookie = cookie.expect("cookie");
+    let (status, e) = get_as(&format!("{base}/api/datasets"), Some(&cookie)).await;
+    assert_eq!(status, 403);
+    assert_eq!(e["error"]["code"], "password_change_required");
+    let (status, _) = get_as(&format!("{base}/api/auth/me"), Some(&cookie)).await;
+    assert_eq!(status, 200);
+
+    let change = |current: String, new: String| {
+        let (base, cookie) = (base.clone(), cookie.clone());
+        async move {
+            let r = reqwest::Client::new()
+                .post(format!("{base}/api/auth/password"))
+                .header("cookie", cookie)
+                .json(&serde_json::json!({"current_password": current, "new_password": new}))
+                .send()
+                .await
+                .expect("request");
+            let status = r.status().as_u16();
+            let set = r.headers().get("set-cookie").map(|v| {
+                v.to_str()
+                    .expect("ascii")
+                    .split(';')
+                    .next()
+                    .expect("pair")
+                    .to_string()
+            });
+            (status, set, r.json::<Value>().await.unwrap_or(Value::Null))
+        }
+    };
+    let (status, _, e) = change("wrong-password-1".into(), "a fine new passphrase".into()).await;
+    assert_eq!(status, 401, "{e}");
+    let (status, _, e) = change(password.clone(), "password".into()).await;
+    assert_eq!(status, 400, "{e}");
+    assert_eq!(e["error"]["code"], "bad_request");
+    let (status, fresh, me) = change(password.clone(), "a fine new passphrase".into()).await;
+    assert_eq!(status, 200, "{me}");
+    assert_eq!(me["must_change_password"], false);
+    let fresh = fresh.expect("a new session cookie");
+    assert_ne!(fresh, cookie);
+    // The old session ended with the change; the new one reads data.
+    let (status, _) = get_as(&format!("{base}/api/auth/me"), Some(&cookie)).await;
+    assert_eq!(status, 401);
+    let (status, _) = get_as(&format!("{base}/api/datasets"), Some(&fresh)).await;
+    assert_eq!(status, 200);
+    let (status, _, _) = login(&base, "newcomer", "a fine new passphrase").await;
+    assert_eq!(status, 200);
 }

@@ -1,0 +1,794 @@
+//! The analysis endpoints: map layers (GeoJSON) and analyses (JSON) of one dataset.
+//!
+//! Each endpoint answers with what the matching CLI command prints with `--json` (and,
+//! for map layers, its `--geojson` features with the JSON minus its row array as the
+//! foreign member `meta`): both run [`crate::reports`]. Query parameters are the CLI's
+//! flags ([`crate::query`]). Answers are cached by the full request and the dataset's
+//! generation ([`crate::cache`]); every answer, cached or not, is audited with who,
+//! what and from where.
+//!
+//! Roles: aggregates and analyses are for every logged-in role ([`Access::Read`]);
+//! event-level points need [`Access::Events`]; backtests, which run for seconds to
+//! minutes, need [`Access::Analyse`]. The public (no session) gets none of them.
+
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use clap::Parser;
+use serde_json::{Value, json};
+use sl_engine::accounts::Context;
+use sl_engine::audit::{self, Action, Outcome};
+use sl_engine::{SqliteStore, Store as _};
+
+use crate::auth::{self, Access, SessionUser};
+use crate::cache::Lookup;
+use crate::error::{ApiError, ErrorCode};
+use crate::reports::{self, SelectArgs, UnitArgs};
+use crate::{AppState, blocking, query};
+
+/// Most events one `events.geojson` answer may carry.
+pub const MAX_EVENTS: usize = 50_000;
+/// Longest period, in days, of an `events.geojson` request that gives both ends.
+pub const MAX_EVENT_DAYS: i64 = 1_096;
+/// Most located events a near-repeat test may pair (its work grows with their square).
+pub const MAX_NEAR_REPEAT_EVENTS: usize = 20_000;
+/// Most permutations a Gi\* or near-repeat request may ask for.
+pub const MAX_PERMUTATIONS: usize = 9_999;
+/// Most model fits (origins × models) one backtest request may run.
+pub const MAX_BACKTEST_FITS: usize = 520;
+
+/// A GeoJSON or JSON answer.
+#[derive(Debug, Clone, Copy)]
+enum Kind {
+    GeoJson,
+    Json,
+}
+
+fn limit(message: String) -> ApiError {
+    ApiError::new(ErrorCode::LimitExceeded, message)
+}
+
+/// An analysis failure as an API error: storage and IO failures are the server's
+/// (500); everything else is the request's (400), with the message written for
+/// query parameters.
+pub(crate) fn analysis_error(e: anyhow::Error) -> ApiError {
+    for cause in e.chain() {
+        if cause.downcast_ref::<sl_engine::StoreError>().is_some()
+            || cause.downcast_ref::<std::io::Error>().is_some()
+        {
+            return ApiError::internal(format!("{e:#}"));
+        }
+        if let Some(sl_engine::EngineError::Store(_) | sl_engine::EngineError::Io { .. }) =
+            cause.downcast_ref::<sl_engine::EngineError>()
+        {
+            return ApiError::internal(format!("{e:#}"));
+        }
+    }
+    ApiError::bad_request(query::flags_as_parameters(&format!("{e:#}")))
+}
+
+/// Serialises an answer.
+fn to_bytes(v: &Value) -> Result<axum::body::Bytes, ApiError> {
+    serde_json::to_vec(v)
+        .map(axum::body::Bytes::from)
+        .map_err(ApiError::internal)
+}
+
+/// A map layer: the rows that have a unit as features, the document without its rows
+/// as `meta`.
+fn layer(
+    report: &reports::Report,
+    table: &reports::Table,
+    units: &sl_engine::analysis::Units,
+) -> Result<Value, ApiError> {
+    let (features, _) = table.features(units).map_err(analysis_error)?;
+    Ok(json!({"type": "FeatureCollection", "meta": report.meta(), "features": features}))
+}
+
+/// Everything an analysis request shares: role check, cache, audit, response.
+struct Request {
+    state: AppState,
+    session: SessionUser,
+    dataset: String,
+    endpoint: &'static str,
+    canonical: String,
+    action: Action,
+    kind: Kind,
+}
+
+impl Request {
+    fn new(
+        state: AppState,
+        session: SessionUser,
+        dataset: String,
+        endpoint: &'static str,
+        pairs: &[(String, String)],
+        action: Action,
+        kind: Kind,
+    ) -> Self {
+        Self {
+            state,
+            session,
+            dataset,
+            endpoint,
+            canonical: query::canonical(pairs),
+            action,
+            kind,
+        }
+    }
+
+    fn object(&self) -> String {
+        if self.canonical.is_empty() {
+            format!("{}:{}", self.endpoint, self.dataset)
+        } else {
+            format!("{}:{}?{}", self.endpoint, self.dataset, self.canonical)
+        }
+    }
+
+    /// Refuses the request (and records the refusal) unless the role allows `access`.
+    async fn require(&self, access: Access) -> Result<(), ApiError> {
+        let Err(e) = self.session.require(access) else {
+            return Ok(());
+        };
+        let (session, object, action) = (self.session.clone(), self.object(), self.action);
+        blocking(&self.state, move |store| {
+            record(store, &session, action, &object, Outcome::Denied)
+        })
+        .await?;
+        Err(e)
+    }
+
+    /// Answers from the cache or by running `compute` on the blocking pool.
+    async fn answer<F>(self, compute: F) -> Result<Response, ApiError>
+    where
+        F: FnOnce(&SqliteStore) -> Result<Value, ApiError> + Send + 'static,
+    {
+        let object = self.object();
+        let Request {
+            state,
+            session,
+            dataset,
+            endpoint,
+            canonical,
+            action,
+            kind,
+        } = self;
+        let cache = state.cache.clone();
+        let (bytes, lookup) = blocking(&state, move |store| {
+            let generation = generation(store, &dataset)?;
+            let key = format!("{endpoint}\u{1f}{dataset}\u{1f}{generation}\u{1f}{canonical}");
+            let (bytes, lookup) = cache.get_or_compute(&key, || to_bytes(&compute(store)?));
+            let bytes = bytes?;
+            record(store, &session, action, &object, Outcome::Ok)?;
+            Ok((bytes, lookup))
+        })
+        .await?;
+        let mut r = bytes.into_response();
+        let content_type = match kind {
+            Kind::GeoJson => "application/geo+json",
+            Kind::Json => "application/json",
+        };
+        r.headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+        r.headers_mut().insert(
+            "x-streetlight-cache",
+            HeaderValue::from_static(match lookup {
+                Lookup::Hit => "hit",
+                Lookup::Computed => "miss",
+            }),
+        );
+        Ok(r)
+    }
+}
+
+/// What identifies a dataset's current data: its last update and event count. A new
+/// load changes it, so cached answers of the old data are not served.
+fn generation(store: &SqliteStore, dataset: &str) -> Result<String, ApiError> {
+    let found = store
+        .datasets()
+        .map_err(ApiError::internal)?
+        .into_iter()
+        .find(|d| d.name == dataset);
+    match found {
+        Some(d) => Ok(format!(
+            "{}/{}/{}",
+            d.updated_at, d.events, d.retracted_events
+        )),
+        None => Err(ApiError::not_found(format!(
+            "no dataset `{dataset}`: GET /api/datasets lists them"
+        ))),
+    }
+}
+
+pub(crate) fn record(
+    store: &mut SqliteStore,
+    session: &SessionUser,
+    action: Action,
+    object: &str,
+    outcome: Outcome,
+) -> Result<(), ApiError> {
+    let ctx = Context::user(&session.user, &session.source, auth::now_ms());
+    let _writes = crate::write_lock();
+    audit::record(store, &ctx, action, object, outcome)
+        .map(|_| ())
+        .map_err(ApiError::internal)
+}
+
+fn load(
+    store: &SqliteStore,
+    dataset: &str,
+    select: &SelectArgs,
+) -> Result<sl_engine::analysis::EventSet, ApiError> {
+    reports::load(store, dataset, select).map_err(analysis_error)
+}
+
+// ---------------------------------------------------------------------------------
+// Query structs: the CLI's flags for each endpoint (and a few of the API's own).
+
+/// `events.geojson`: the selection and a page size.
+#[derive(Debug, Parser)]
+struct EventsQuery {
+    #[command(flatten)]
+    select: SelectArgs,
+    /// Most events returned (at most 50,000).
+    #[arg(long, default_value_t = 20_000)]
+    limit: usize,
+}
+
+/// `aggregate.geojson`: the selection, the units, and whether to leave out empty units.
+#[derive(Debug, Parser)]
+struct AggregateQuery {
+    #[command(flatten)]
+    select: SelectArgs,
+    #[command(flatten)]
+    units: UnitArgs,
+    /// Leave out units without an event.
+    #[arg(long)]
+    nonzero: bool,
+}
+
+#[derive(Debug, Parser)]
+struct HotspotsQuery {
+    #[command(flatten)]
+    select: SelectArgs,
+    #[command(flatten)]
+    units: UnitArgs,
+    #[command(flatten)]
+    params: reports::hotspots::HotspotParams,
+}
+
+#[derive(Debug, Parser)]
+struct ForecastQuery {
+    #[command(flatten)]
+    select: SelectArgs,
+    #[command(flatten)]
+    units: UnitArgs,
+    #[command(flatten)]
+    params: reports::forecast::ForecastParams,
+    /// `all` (every unit with score, rank and flagged) or `flagged` (the top only).
+    #[arg(long, default_value = "all")]
+    cells: String,
+}
+
+#[derive(Debug, Parser)]
+struct PrioritiesQuery {
+    #[command(flatten)]
+    select: SelectArgs,
+    #[command(flatten)]
+    units: UnitArgs,
+    #[command(flatten)]
+    params: reports::priorities::PriorityParams,
+}
+
+#[derive(Debug, Parser)]
+struct PatternsQuery {
+    #[command(flatten)]
+    select: SelectArgs,
+    #[command(flatten)]
+    params: reports::patterns::PatternParams,
+}
+
+#[derive(Debug, Parser)]
+struct NearRepeatQuery {
+    #[command(flatten)]
+    select: SelectArgs,
+    #[command(flatten)]
+    params: reports::near_repeat::NearRepeatParams,
+}
+
+#[derive(Debug, Parser)]
+struct BacktestQuery {
+    #[command(flatten)]
+    select: SelectArgs,
+    #[command(flatten)]
+    units: UnitArgs,
+    #[command(flatten)]
+    params: reports::backtest::BacktestParams,
+}
+
+/// The path and query every analysis endpoint takes.
+type Args = (State<AppState>, SessionUser, Path<String>, RawQuery);
+
+// ---------------------------------------------------------------------------------
+// Handlers.
+
+/// The jurisdiction boundary stored at ingest, one feature per polygon.
+#[utoipa::path(
+    get,
+    path = "/api/datasets/{name}/boundary.geojson",
+    params(("name" = String, Path, description = "dataset name")),
+    responses(
+        (status = 200, description = "GeoJSON FeatureCollection with `meta` {dataset, boundary_file, features}; no features when none is stored"),
+        (status = 401, body = crate::error::ErrorBody),
+        (status = 404, body = crate::error::ErrorBody)
+    )
+)]
+pub async fn boundary(
+    (State(state), session, Path(name), RawQuery(raw)): Args,
+) -> Result<Response, ApiError> {
+    let pairs = query::pairs(raw.as_deref())?;
+    if let Some((k, _)) = pairs.iter().find(|(_, v)| !v.is_empty()) {
+        return Err(ApiError::bad_request(format!(
+            "unknown parameter `{k}`: this endpoint takes none"
+        )));
+    }
+    let req = Request::new(
+        state,
+        session,
+        name.clone(),
+        "boundary",
+        &pairs,
+        Action::DataRead,
+        Kind::GeoJson,
+    );
+    req.require(Access::Read).await?;
+    req.answer(move |store| {
+        let id = store
+            .dataset_id(&name)
+            .map_err(ApiError::internal)?
+            .ok_or_else(|| ApiError::not_found(format!("no dataset `{name}`")))?;
+        let Some((file, body)) = store.boundary(id).map_err(ApiError::internal)? else {
+            return Ok(json!({
+                "type": "FeatureCollection",
+                "meta": {"dataset": name, "boundary_file": null, "features": 0},
+                "features": [],
+            }));
+        };
+        let b = sl_ingest_boundary(&body)?;
+        let features: Vec<Value> = b
+            .features
+            .iter()
+            .map(|f| {
+                json!({
+                    "type": "Feature",
+                    "geometry": reports::table::geometry(&f.rings),
+                    "properties": {"name": f.name},
+                })
+            })
+            .collect();
+        Ok(json!({
+            "type": "FeatureCollection",
+            "meta": {"dataset": name, "boundary_file": file, "features": features.len()},
+            "features": features,
+        }))
+    })
+    .await
+}
+
+fn sl_ingest_boundary(body: &str) -> Result<sl_engine::Boundary, ApiError> {
+    sl_engine::Boundary::from_json(body)
+        .map_err(|e| ApiError::internal(format!("the stored boundary cannot be read: {e}")))
+}
+
+/// Located, non-retracted events as points: category and occurrence window only.
+#[utoipa::path(
+    get,
+    path = "/api/datasets/{name}/events.geojson",
+    params(("name" = String, Path, description = "dataset name"),
+        ("category" = Option<String>, Query, description = "category slugs, comma-separated"),
+        ("from" = Option<String>, Query, description = "first local day (YYYY-MM-DD)"),
+        ("to" = Option<String>, Query, description = "first local day left out"),
+        ("area" = Option<String>, Query, description = "LEVEL=CODE, e.g. district=12"),
+        ("limit" = Option<usize>, Query, description = "most events returned (default 20,000, at most 50,000)")),
+    responses(
+        (status = 200, description = "GeoJSON points with `meta` {matched, returned, limit, truncated, without_point, …}"),
+        (status = 400, body = crate::error::ErrorBody),
+        (status = 401, body = crate::error::ErrorBody),
+        (status = 403, body = crate::error::ErrorBody, description = "viewers and the public never get event-level records"),
+        (status = 404, body = crate::error::ErrorBody),
+        (status = 422, body = crate::error::ErrorBody, description = "limit or period too large")
+    )
+)]
+pub async fn events(
+    (State(state), session, Path(name), RawQuery(raw)): Args,
+) -> Result<Response, ApiError> {
+    let pairs = query::pairs(raw.as_deref())?;
+    let q: EventsQuery = query::parse(&pairs)?;
+    let req = Request::new(
+        state,
+        session,
+        name.clone(),
+        "events",
+        &pairs,
+        Action::DataRead,
+        Kind::GeoJson,
+    );
+    req.require(Access::Events).await?;
+    if q.limit > MAX_EVENTS {
+        return Err(limit(format!(
+            "limit={} is more than {MAX_EVENTS} events: narrow the period or categories, or export with the command line",
+            q.limit
+        )));
+    }
+    req.answer(move |store| {
+        let sel = reports::selection(store, &name, &q.select).map_err(analysis_error)?;
+        if let (Some(a), Some(b)) = (sel.from, sel.to)
+            && (b - a) > MAX_EVENT_DAYS * 86_400
+        {
+            return Err(limit(format!(
+                "the period from {} to {} is longer than {MAX_EVENT_DAYS} days: event points are served a period of at most 3 years at a time",
+                q.select.from.as_deref().unwrap_or_default(),
+                q.select.to.as_deref().unwrap_or_default()
+            )));
+        }
+        let set = sl_engine::analysis::select(store, &sel).map_err(ApiError::from)?;
+        let (mut matched, mut without_point) = (0usize, 0usize);
+        let mut features = Vec::new();
+        let filter = sl_engine::EventFilter {
+            categories: sel.categories.clone(),
+            from: sel.from,
+            to: sel.to,
+            include_retracted: false,
+            with_point_only: false,
+        };
+        store
+            .scan_events(set.dataset.id, &filter, &mut |e| {
+                if let Some(f) = &sel.area {
+                    let codes = [&e.district, &e.beat, &e.neighbourhood];
+                    if codes[f.level.index()].as_deref() != Some(f.code.as_str()) {
+                        return;
+                    }
+                }
+                let (Some(lon), Some(lat)) = (e.lon, e.lat) else {
+                    without_point += 1;
+                    return;
+                };
+                matched += 1;
+                if features.len() < q.limit {
+                    features.push(json!({
+                        "type": "Feature",
+                        "geometry": {"type": "Point", "coordinates": [
+                            reports::table::round7(lon), reports::table::round7(lat)]},
+                        "properties": {
+                            "id": e.id,
+                            "category": e.category,
+                            "occurred_from": reports::instant(e.t_from),
+                            "occurred_to": reports::instant(e.t_to),
+                            "precision": e.precision,
+                        },
+                    }));
+                }
+            })
+            .map_err(ApiError::internal)?;
+        Ok(json!({
+            "type": "FeatureCollection",
+            "meta": {
+                "dataset": name,
+                "categories": sel.categories,
+                "from": sel.from.map(reports::instant),
+                "to": sel.to.map(reports::instant),
+                "matched": matched,
+                "returned": features.len(),
+                "limit": q.limit,
+                "truncated": matched > q.limit,
+                "without_point": without_point,
+            },
+            "features": features,
+        }))
+    })
+    .await
+}
+
+/// Event counts per unit (grid cells, H3 cells or areas).
+#[utoipa::path(
+    get,
+    path = "/api/datasets/{name}/aggregate.geojson",
+    params(("name" = String, Path, description = "dataset name")),
+    responses(
+        (status = 200, description = "GeoJSON polygons with `count`; `meta` {events, events_outside_units, units, …}"),
+        (status = 400, body = crate::error::ErrorBody),
+        (status = 401, body = crate::error::ErrorBody),
+        (status = 404, body = crate::error::ErrorBody)
+    )
+)]
+pub async fn aggregate(
+    (State(state), session, Path(name), RawQuery(raw)): Args,
+) -> Result<Response, ApiError> {
+    let pairs = query::pairs(raw.as_deref())?;
+    let q: AggregateQuery = query::parse(&pairs)?;
+    let req = Request::new(
+        state,
+        session,
+        name.clone(),
+        "aggregate",
+        &pairs,
+        Action::DataRead,
+        Kind::GeoJson,
+    );
+    req.require(Access::Read).await?;
+    req.answer(move |store| {
+        let set = load(store, &name, &q.select)?;
+        let out = reports::hotspots::aggregate(store, &set, &q.units, q.nonzero)
+            .map_err(analysis_error)?;
+        layer(&out.report, &out.table, &out.units)
+    })
+    .await
+}
+
+/// `streetlight hotspots` as a map layer (kde, gistar or emerging).
+#[utoipa::path(
+    get,
+    path = "/api/datasets/{name}/hotspots.geojson",
+    params(("name" = String, Path, description = "dataset name")),
+    responses(
+        (status = 200, description = "GeoJSON polygons with the method's fields; `meta` is `hotspots --json` without `cells`"),
+        (status = 400, body = crate::error::ErrorBody),
+        (status = 401, body = crate::error::ErrorBody),
+        (status = 404, body = crate::error::ErrorBody),
+        (status = 422, body = crate::error::ErrorBody)
+    )
+)]
+pub async fn hotspots(
+    (State(state), session, Path(name), RawQuery(raw)): Args,
+) -> Result<Response, ApiError> {
+    let pairs = query::pairs(raw.as_deref())?;
+    let q: HotspotsQuery = query::parse(&pairs)?;
+    let req = Request::new(
+        state,
+        session,
+        name.clone(),
+        "hotspots",
+        &pairs,
+        Action::DataRead,
+        Kind::GeoJson,
+    );
+    req.require(Access::Read).await?;
+    if q.params.permutations > MAX_PERMUTATIONS {
+        return Err(limit(format!(
+            "permutations={} is more than {MAX_PERMUTATIONS}",
+            q.params.permutations
+        )));
+    }
+    req.answer(move |store| {
+        let set = load(store, &name, &q.select)?;
+        let out = reports::hotspots::hotspots(store, &set, &q.units, &q.params)
+            .map_err(analysis_error)?;
+        layer(&out.report, &out.table, &out.units)
+    })
+    .await
+}
+
+/// `streetlight forecast` as a map layer.
+#[utoipa::path(
+    get,
+    path = "/api/datasets/{name}/forecast.geojson",
+    params(("name" = String, Path, description = "dataset name")),
+    responses(
+        (status = 200, description = "GeoJSON polygons with `score`, `rank`, `flagged`; `meta` is `forecast --json` without `top`"),
+        (status = 400, body = crate::error::ErrorBody),
+        (status = 401, body = crate::error::ErrorBody),
+        (status = 404, body = crate::error::ErrorBody)
+    )
+)]
+pub async fn forecast(
+    (State(state), session, Path(name), RawQuery(raw)): Args,
+) -> Result<Response, ApiError> {
+    let pairs = query::pairs(raw.as_deref())?;
+    let q: ForecastQuery = query::parse(&pairs)?;
+    let flagged_only = match q.cells.as_str() {
+        "all" => false,
+        "flagged" => true,
+        other => {
+            return Err(ApiError::bad_request(format!(
+                "cells `{other}` is not all or flagged"
+            )));
+        }
+    };
+    let req = Request::new(
+        state,
+        session,
+        name.clone(),
+        "forecast",
+        &pairs,
+        Action::ForecastRun,
+        Kind::GeoJson,
+    );
+    req.require(Access::Read).await?;
+    req.answer(move |store| {
+        let base = reports::selection(store, &name, &q.select).map_err(analysis_error)?;
+        let mut out = reports::forecast::forecast(
+            store,
+            base,
+            &q.units,
+            &q.params,
+            &reports::forecast::no_risk_layers,
+        )
+        .map_err(analysis_error)?;
+        if flagged_only {
+            out.table.rows.truncate(out.flagged);
+            out.table.unit.truncate(out.flagged);
+        }
+        layer(&out.report, &out.table, &out.units)
+    })
+    .await
+}
+
+/// `streetlight priorities` as a map layer.
+#[utoipa::path(
+    get,
+    path = "/api/datasets/{name}/priorities.geojson",
+    params(("name" = String, Path, description = "dataset name")),
+    responses(
+        (status = 200, description = "GeoJSON polygons with the `places` rows; `meta` is `priorities --json` without `places`"),
+        (status = 400, body = crate::error::ErrorBody),
+        (status = 401, body = crate::error::ErrorBody),
+        (status = 404, body = crate::error::ErrorBody)
+    )
+)]
+pub async fn priorities(
+    (State(state), session, Path(name), RawQuery(raw)): Args,
+) -> Result<Response, ApiError> {
+    let pairs = query::pairs(raw.as_deref())?;
+    let q: PrioritiesQuery = query::parse(&pairs)?;
+    let req = Request::new(
+        state,
+        session,
+        name.clone(),
+        "priorities",
+        &pairs,
+        Action::DataRead,
+        Kind::GeoJson,
+    );
+    req.require(Access::Read).await?;
+    req.answer(move |store| {
+        let set = load(store, &name, &q.select)?;
+        let out = reports::priorities::priorities(store, &set, &q.units, &q.params)
+            .map_err(analysis_error)?;
+        layer(&out.report, &out.table, &out.units)
+    })
+    .await
+}
+
+/// `streetlight patterns --json`.
+#[utoipa::path(
+    get,
+    path = "/api/datasets/{name}/patterns",
+    params(("name" = String, Path, description = "dataset name")),
+    responses(
+        (status = 200, description = "`patterns --json` (docs/CLI.md)"),
+        (status = 400, body = crate::error::ErrorBody),
+        (status = 401, body = crate::error::ErrorBody),
+        (status = 404, body = crate::error::ErrorBody)
+    )
+)]
+pub async fn patterns(
+    (State(state), session, Path(name), RawQuery(raw)): Args,
+) -> Result<Response, ApiError> {
+    let pairs = query::pairs(raw.as_deref())?;
+    let q: PatternsQuery = query::parse(&pairs)?;
+    let req = Request::new(
+        state,
+        session,
+        name.clone(),
+        "patterns",
+        &pairs,
+        Action::DataRead,
+        Kind::Json,
+    );
+    req.require(Access::Read).await?;
+    req.answer(move |store| {
+        let set = load(store, &name, &q.select)?;
+        let (report, _) =
+            reports::patterns::time_patterns(&set, &q.params).map_err(analysis_error)?;
+        Ok(report.doc)
+    })
+    .await
+}
+
+/// `streetlight near-repeat --json`.
+#[utoipa::path(
+    get,
+    path = "/api/datasets/{name}/near-repeat",
+    params(("name" = String, Path, description = "dataset name")),
+    responses(
+        (status = 200, description = "`near-repeat --json` (docs/CLI.md)"),
+        (status = 400, body = crate::error::ErrorBody),
+        (status = 401, body = crate::error::ErrorBody),
+        (status = 404, body = crate::error::ErrorBody),
+        (status = 422, body = crate::error::ErrorBody, description = "too many events or permutations")
+    )
+)]
+pub async fn near_repeat(
+    (State(state), session, Path(name), RawQuery(raw)): Args,
+) -> Result<Response, ApiError> {
+    let pairs = query::pairs(raw.as_deref())?;
+    let q: NearRepeatQuery = query::parse(&pairs)?;
+    let req = Request::new(
+        state,
+        session,
+        name.clone(),
+        "near-repeat",
+        &pairs,
+        Action::DataRead,
+        Kind::Json,
+    );
+    req.require(Access::Read).await?;
+    if q.params.permutations > MAX_PERMUTATIONS {
+        return Err(limit(format!(
+            "permutations={} is more than {MAX_PERMUTATIONS}",
+            q.params.permutations
+        )));
+    }
+    req.answer(move |store| {
+        let set = load(store, &name, &q.select)?;
+        let located = set.located().count();
+        if located > MAX_NEAR_REPEAT_EVENTS {
+            return Err(limit(format!(
+                "the selection has {located} located events, more than the {MAX_NEAR_REPEAT_EVENTS} a near-repeat test pairs per request: choose categories, a shorter period or an area"
+            )));
+        }
+        let out = reports::near_repeat::near_repeat(&set, &q.params).map_err(analysis_error)?;
+        Ok(out.report.doc)
+    })
+    .await
+}
+
+/// `streetlight backtest --json` (analysts and admins: it runs for seconds to minutes).
+#[utoipa::path(
+    get,
+    path = "/api/datasets/{name}/backtest",
+    params(("name" = String, Path, description = "dataset name")),
+    responses(
+        (status = 200, description = "`backtest --json` (docs/CLI.md)"),
+        (status = 400, body = crate::error::ErrorBody),
+        (status = 401, body = crate::error::ErrorBody),
+        (status = 403, body = crate::error::ErrorBody),
+        (status = 404, body = crate::error::ErrorBody),
+        (status = 422, body = crate::error::ErrorBody, description = "more than 520 fits (origins × models)")
+    )
+)]
+pub async fn backtest(
+    (State(state), session, Path(name), RawQuery(raw)): Args,
+) -> Result<Response, ApiError> {
+    let pairs = query::pairs(raw.as_deref())?;
+    let q: BacktestQuery = query::parse(&pairs)?;
+    let req = Request::new(
+        state,
+        session,
+        name.clone(),
+        "backtest",
+        &pairs,
+        Action::ForecastRun,
+        Kind::Json,
+    );
+    req.require(Access::Analyse).await?;
+    let fits = q.params.origins.saturating_mul(q.params.models.len());
+    if fits > MAX_BACKTEST_FITS {
+        return Err(limit(format!(
+            "origins × models = {fits} fits, more than {MAX_BACKTEST_FITS} per request: fewer origins or models, or run `streetlight backtest`"
+        )));
+    }
+    req.answer(move |store| {
+        let base = reports::selection(store, &name, &q.select).map_err(analysis_error)?;
+        let out = reports::backtest::backtest(
+            store,
+            base,
+            &q.units,
+            &q.params,
+            &reports::forecast::no_risk_layers,
+        )
+        .map_err(analysis_error)?;
+        Ok(out.report.doc)
+    })
+    .await
+}
