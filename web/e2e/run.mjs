@@ -302,6 +302,32 @@ try {
     await page.screenshot({ path: join(artifacts, '06d-forecast-cell.png') });
   });
 
+  await step('the shift briefing takes an area (a district)', async () => {
+    await page.click('nav a[data-page="briefing"]');
+    await page.waitForSelector('#places li.place');
+    await page.selectOption('#b-area-level', 'district');
+    await page.waitForSelector('#b-area:not([hidden]):not([disabled]) option', { state: 'attached' });
+    const codes = await page.locator('#b-area option').evaluateAll((os) => os.map((o) => o.value));
+    expect(codes.length >= 2 && codes.every((c) => c && c !== '(none)'), `district codes: ${codes.join(', ')}`);
+    const code = codes[0];
+    await page.selectOption('#b-area', code);
+    const asked = new Set();
+    const onRequest = (req) => {
+      const u = new URL(req.url());
+      if (u.searchParams.get('area') === `district=${code}`) asked.add(u.pathname.split('/').pop());
+    };
+    page.on('request', onRequest);
+    await page.click('#briefing-form button[type=submit]');
+    await page.waitForFunction((c) => document.querySelector('#briefing-area')?.textContent?.includes(`District ${c}`), code);
+    await page.waitForSelector('#places li.place, #places li');
+    page.off('request', onRequest);
+    for (const what of ['forecast.geojson', 'priorities.geojson', 'near-repeat']) {
+      expect(asked.has(what), `${what} was not asked for district ${code} (asked: ${[...asked].join(', ')})`);
+    }
+    expect(decodeURIComponent(page.url()).includes(`area=district=${code}`), `the route does not keep the area: ${page.url()}`);
+    await page.screenshot({ path: join(artifacts, '06e-briefing-district.png'), fullPage: true });
+  });
+
   await step('data quality page shows the report', async () => {
     await page.click('nav a[data-page="quality"]');
     await page.waitForSelector('#quality table#by-year');
@@ -332,32 +358,6 @@ try {
     await p.screenshot({ path: join(artifacts, '08-briefing-phone.png') });
     await p.screenshot({ path: join(artifacts, '09-briefing-phone-full.png'), fullPage: true });
     await phone.close();
-  });
-
-  await step('the shift briefing takes an area (a district)', async () => {
-    await page.click('nav a[data-page="briefing"]');
-    await page.waitForSelector('#places li.place');
-    await page.selectOption('#b-area-level', 'district');
-    await page.waitForSelector('#b-area:not([hidden]):not([disabled]) option', { state: 'attached' });
-    const codes = await page.locator('#b-area option').evaluateAll((os) => os.map((o) => o.value));
-    expect(codes.length >= 2 && codes.every((c) => c && c !== '(none)'), `district codes: ${codes.join(', ')}`);
-    const code = codes[0];
-    await page.selectOption('#b-area', code);
-    const asked = new Set();
-    const onRequest = (req) => {
-      const u = new URL(req.url());
-      if (u.searchParams.get('area') === `district=${code}`) asked.add(u.pathname.split('/').pop());
-    };
-    page.on('request', onRequest);
-    await page.click('#briefing-form button[type=submit]');
-    await page.waitForFunction((c) => document.querySelector('#briefing-area')?.textContent?.includes(`District ${c}`), code);
-    await page.waitForSelector('#places li.place, #places li');
-    page.off('request', onRequest);
-    for (const what of ['forecast.geojson', 'priorities.geojson', 'near-repeat']) {
-      expect(asked.has(what), `${what} was not asked for district ${code} (asked: ${[...asked].join(', ')})`);
-    }
-    expect(decodeURIComponent(page.url()).includes(`area=district=${code}`), `the route does not keep the area: ${page.url()}`);
-    await page.screenshot({ path: join(artifacts, '10-briefing-district.png'), fullPage: true });
   });
 
   await step('signing out returns to the login page', async () => {

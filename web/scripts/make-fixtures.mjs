@@ -125,23 +125,6 @@ write('hotspots.geojson', spatial(['hotspots', ...D, ...Y2019, ...G250, '--metho
 
 write('forecast.geojson', spatial(['forecast', ...D, ...G250, '--category', 'residential_burglary',
   '--model', 'retrospective', '--horizon-days', '7', '--coverage', '2'], 'top', (p) => p.flagged));
-// Briefing: the top 10 cells of each shift, and the priorities rows of those cells (the
-// server answers `priorities.geojson?units=…` with any units' rows) plus the top 10.
-const shiftUnits = new Set();
-for (const [name, hours] of [['day', '07-15'], ['evening', '15-23'], ['night', '23-07']]) {
-  const fc = spatial(['forecast', ...D, ...G250, '--model', 'retrospective',
-    '--horizon-days', '1', '--top-cells', '10', '--shift', `${name}=${hours}`], 'top', (p) => p.flagged);
-  fc.features.forEach((f) => shiftUnits.add(f.properties.unit));
-  write(`forecast-shift-${name}.geojson`, fc);
-}
-write('priorities.geojson', spatial(['priorities', ...D, ...G250, '--from', '2019-12-04', '--to', '2020-01-01',
-  '--top', '100000'], 'places', (p) => p.rank <= 10 || shiftUnits.has(p.unit)));
-write('near-repeat.json', cli(['near-repeat', ...D, '--category', 'residential_burglary',
-  '--from', '2019-10-01', '--to', '2020-01-01', '--json']));
-write('backtest.json', cli(['backtest', ...D, ...G250, '--category', 'residential_burglary',
-  '--models', 'naive,historical,retrospective,prospective,stkde', '--train-days', '180', '--horizon-days', '7',
-  '--origins', '12', '--start', '2019-09-01', '--coverage', '0.5,1,2,3,5,7.5,10,15,20,30', '--json']));
-
 // Forecasts page map. Its default (retrospective, residential burglary, 250 m, 7 days, top
 // 2%, flagged cells) is forecast.geojson above; the mock also answers `cells=all` (every
 // cell), a 28-day horizon and an area budget of 5 km² (flagged cells, as the UI asks).
@@ -158,3 +141,19 @@ for (const level of ['district', 'beat', 'neighbourhood']) {
   p.groups = p.groups.map((g) => ({ group: g.group, events: g.events }));
   write(`patterns-group-${level}.json`, p);
 }
+// Briefing: the top 10 cells of each shift, and the priorities rows of those cells (the
+// server answers `priorities.geojson?units=…` with any units' rows) plus the top 10.
+const shiftUnits = new Set();
+for (const [name, hours] of [['day', '07-15'], ['evening', '15-23'], ['night', '23-07']]) {
+  const fc = spatial(['forecast', ...D, ...G250, '--model', 'retrospective',
+    '--horizon-days', '1', '--top-cells', '10', '--shift', `${name}=${hours}`], 'top', (p) => p.flagged);
+  fc.features.forEach((f) => shiftUnits.add(f.properties.unit));
+  write(`forecast-shift-${name}.geojson`, fc);
+}
+write('priorities.geojson', spatial(['priorities', ...D, ...G250, '--from', '2019-12-04', '--to', '2020-01-01',
+  '--top', '100000'], 'places', (p) => p.rank <= 10 || shiftUnits.has(p.unit)));
+write('near-repeat.json', cli(['near-repeat', ...D, '--category', 'residential_burglary',
+  '--from', '2019-10-01', '--to', '2020-01-01', '--json']));
+write('backtest.json', cli(['backtest', ...D, ...G250, '--category', 'residential_burglary',
+  '--models', 'naive,historical,retrospective,prospective,stkde', '--train-days', '180', '--horizon-days', '7',
+  '--origins', '12', '--start', '2019-09-01', '--coverage', '0.5,1,2,3,5,7.5,10,15,20,30', '--json']));
