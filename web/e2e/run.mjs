@@ -244,6 +244,91 @@ try {
     await page.screenshot({ path: join(artifacts, '06-forecasts.png'), fullPage: true });
   });
 
+  await step('forecasts page maps the current forecast; horizon and budget change the legend', async () => {
+    // still on the forecasts page from the step before
+    const legend = () => page.textContent('#forecast-legend');
+    await page.waitForSelector('#forecast-legend .legend-item');
+    await mapIdle(page, 'forecast', ['boundary', 'forecast']);
+    const ink = await inkShare(page, '#forecast-map');
+    console.log(`  forecast map: ${(ink.share * 100).toFixed(1)}% drawn, ${(ink.saturated * 100).toFixed(2)}% in data colours`);
+    expect(ink.share > 0.05 && ink.saturated > 0.002,
+      `forecast map looks blank (${(ink.share * 100).toFixed(2)}% drawn, ${(ink.saturated * 100).toFixed(2)}% in data colours)`);
+    const first = await legend();
+    expect(/retrospective model/.test(first), `legend lacks the model: ${first}`);
+    expect(/the 7 days from \d{4}-\d{2}-\d{2}/.test(first), `legend lacks horizon and origin: ${first}`);
+    expect(/\d+ cells?, [\d.,]+ km²/.test(first), `legend lacks the flagged cells and area: ${first}`);
+    await page.screenshot({ path: join(artifacts, '06b-forecast-map.png') });
+
+    await page.selectOption('#fc-horizon', '28');
+    await page.waitForFunction(() => /the 28 days from/.test(document.querySelector('#forecast-legend')?.textContent ?? ''));
+    await page.selectOption('#fc-budget-kind', 'km2');
+    await page.waitForFunction(() => /area budget asked: 5 km²/.test(document.querySelector('#forecast-legend')?.textContent ?? ''));
+    const budgeted = await legend();
+    expect(/\d+ cells?, [\d.,]+ km²/.test(budgeted), `legend lacks the flagged cells and area: ${budgeted}`);
+    expect(page.url().includes('fc_area_km2=5') && page.url().includes('fc_horizon=28'), `the route does not keep the choice: ${page.url()}`);
+    await mapIdle(page, 'forecast', ['forecast']);
+
+    // every cell shaded by rank: the canvas gains colour
+    const before = await inkShare(page, '#forecast-map');
+    await page.check('#fc-all-cells');
+    await page.waitForFunction(() => document.querySelector('#forecast-legend .legend-item[hidden]') === null);
+    let after = before;
+    // (the boundary's white is ink already: the shading shows as more pixels in data colours)
+    for (let i = 0; i < 20 && after.saturated - before.saturated <= 0.001; i++) {
+      await mapIdle(page, 'forecast', ['forecast']);
+      after = await inkShare(page, '#forecast-map');
+    }
+    console.log(`  every cell shaded: ${(before.saturated * 100).toFixed(2)}% → ${(after.saturated * 100).toFixed(2)}% of pixels in data colours`);
+    expect(after.saturated - before.saturated > 0.001,
+      `shading every cell did not colour the canvas (${(before.saturated * 100).toFixed(2)}% → ${(after.saturated * 100).toFixed(2)}% in data colours)`);
+    await page.screenshot({ path: join(artifacts, '06c-forecast-map-all.png') });
+
+    // clicking a flagged cell gives its rank and score
+    const target = await page.evaluate(() => {
+      const map = window.__streetlight.maps.forecast;
+      const f = map.queryRenderedFeatures({ layers: ['forecast-fill'] })
+        .find((x) => x.geometry.type === 'Polygon' && x.properties.flagged);
+      if (!f) return null;
+      const ring = f.geometry.coordinates[0].slice(0, -1);
+      const pt = map.project([ring.reduce((a, p) => a + p[0], 0) / ring.length, ring.reduce((a, p) => a + p[1], 0) / ring.length]);
+      return { x: pt.x, y: pt.y, unit: f.properties.unit };
+    });
+    expect(target, 'no flagged cell is drawn on the forecast map');
+    const box = await page.locator('#forecast-map canvas').boundingBox();
+    await page.mouse.click(box.x + target.x, box.y + target.y);
+    await page.waitForSelector('#forecast-cell:not([hidden])');
+    const text = await page.textContent('#forecast-cell');
+    expect(text.includes(`Cell ${target.unit}`), `cell panel is for another place: ${text.slice(0, 80)}`);
+    expect(/Ranked [\d,]+ of [\d,]+/.test(text) && /Score/.test(text), `cell panel lacks rank or score: ${text}`);
+    await page.screenshot({ path: join(artifacts, '06d-forecast-cell.png') });
+  });
+
+  await step('the shift briefing takes an area (a district)', async () => {
+    await page.click('nav a[data-page="briefing"]');
+    await page.waitForSelector('#places li.place');
+    await page.selectOption('#b-area-level', 'district');
+    await page.waitForSelector('#b-area:not([hidden]):not([disabled]) option', { state: 'attached' });
+    const codes = await page.locator('#b-area option').evaluateAll((os) => os.map((o) => o.value));
+    expect(codes.length >= 2 && codes.every((c) => c && c !== '(none)'), `district codes: ${codes.join(', ')}`);
+    const code = codes[0];
+    await page.selectOption('#b-area', code);
+    const asked = new Set();
+    const onRequest = (req) => {
+      const u = new URL(req.url());
+      if (u.searchParams.get('area') === `district=${code}`) asked.add(u.pathname.split('/').pop());
+    };
+    page.on('request', onRequest);
+    await page.click('#briefing-form button[type=submit]');
+    await page.waitForFunction((c) => document.querySelector('#briefing-area')?.textContent?.includes(`District ${c}`), code);
+    await page.waitForSelector('#places li.place, #places li');
+    page.off('request', onRequest);
+    for (const what of ['forecast.geojson', 'priorities.geojson', 'near-repeat']) {
+      expect(asked.has(what), `${what} was not asked for district ${code} (asked: ${[...asked].join(', ')})`);
+    }
+    expect(decodeURIComponent(page.url()).includes(`area=district=${code}`), `the route does not keep the area: ${page.url()}`);
+    await page.screenshot({ path: join(artifacts, '06e-briefing-district.png'), fullPage: true });
+  });
+
   await step('data quality page shows the report', async () => {
     await page.click('nav a[data-page="quality"]');
     await page.waitForSelector('#quality table#by-year');

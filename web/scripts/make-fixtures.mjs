@@ -137,6 +137,22 @@ write('hotspots.geojson', spatial(['hotspots', ...D, ...Y2019, ...G250, '--metho
 
 write('forecast.geojson', spatial(['forecast', ...D, ...G250, '--category', 'residential_burglary',
   '--model', 'retrospective', '--horizon-days', '7', '--coverage', '2'], 'top', (p) => p.flagged));
+// Forecasts page map. Its default (retrospective, residential burglary, 250 m, 7 days, top
+// 2%, flagged cells) is forecast.geojson above; the mock also answers `cells=all` (every
+// cell), a 28-day horizon and an area budget of 5 km² (flagged cells, as the UI asks).
+const FC = ['forecast', ...D, ...G250, '--category', 'residential_burglary', '--model', 'retrospective'];
+write('forecast-all.geojson', spatial([...FC, '--horizon-days', '7', '--coverage', '2'], 'top', () => true, sig6));
+write('forecast-h28.geojson', spatial([...FC, '--horizon-days', '28', '--coverage', '2'], 'top', (p) => p.flagged));
+write('forecast-area-5km2.geojson', spatial([...FC, '--horizon-days', '7', '--area-budget', '5', '--area-unit', 'km2'],
+  'top', (p) => p.flagged));
+// Briefing's area choice: the codes of each level with events in 2019, as the groups of
+// `patterns --group-by LEVEL`. Only each group's name and count are kept (all the UI reads
+// of a grouped answer; the full one is 1.5 MB for St. Louis's 88 neighbourhoods).
+for (const level of ['district', 'beat', 'neighbourhood']) {
+  const p = cli(['patterns', ...D, ...Y2019, '--group-by', level, '--json']);
+  p.groups = p.groups.map((g) => ({ group: g.group, events: g.events }));
+  write(`patterns-group-${level}.json`, p);
+}
 // Briefing: the top 10 cells of each shift, and the priorities rows of those cells (the
 // server answers `priorities.geojson?units=…` with any units' rows) plus the top 10.
 const shiftUnits = new Set();

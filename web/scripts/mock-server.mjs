@@ -146,6 +146,8 @@ export async function startMockServer({
       case 'backtest':
         return send(res, 200, await fixture(name, `${what}.json`));
       case 'patterns': {
+        const grouped = groupedPatternsFile(join(fixtures, name), q);
+        if (grouped) return send(res, 200, await fixture(name, grouped));
         const cat = q.get('category');
         const file = cat && existsSync(join(fixtures, name, `patterns-${cat}.json`)) ? `patterns-${cat}.json` : 'patterns.json';
         return send(res, 200, await fixture(name, file));
@@ -164,8 +166,8 @@ export async function startMockServer({
       case 'forecast.geojson': {
         const shift = (q.get('shift') ?? '').split('=')[0];
         const file = shift && existsSync(join(fixtures, name, `forecast-shift-${shift}.geojson`))
-          ? `forecast-shift-${shift}.geojson` : 'forecast.geojson';
-        return send(res, 200, await fixture(name, file), geo);
+          ? `forecast-shift-${shift}.geojson` : forecastFile(join(fixtures, name), q);
+        return send(res, 200, flaggedOnly(await fixture(name, file), q), geo);
       }
       case 'events.geojson':
         return send(res, 200, filterEvents(await fixture(name, 'events.geojson'), q), geo);
@@ -246,4 +248,32 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   }
   const { url } = await startMockServer({ port, log: process.env.LOG === '1' });
   console.log(`mock server on ${url} (sign in as demo / demo); Ctrl-C stops it`);
+}
+
+// ---- the forecasts page's map and the briefing's area choice ----
+
+/** `forecast.geojson`'s fixture for a request: `forecast-all` for `cells=all`, else
+ * `forecast-area-{N}{unit}` for `area_budget`, else `forecast-h{N}` for a horizon other
+ * than 7 days, when such a file exists; otherwise the default `forecast.geojson`. */
+function forecastFile(dir, q) {
+  const variants = [];
+  if (q.get('cells') === 'all') variants.push('all');
+  if (q.get('area_budget')) variants.push(`area-${q.get('area_budget')}${q.get('area_unit') || 'sqmi'}`);
+  if (q.get('horizon_days') && q.get('horizon_days') !== '7') variants.push(`h${q.get('horizon_days')}`);
+  const file = variants.map((v) => `forecast-${v}.geojson`).find((f) => existsSync(join(dir, f)));
+  return file ?? 'forecast.geojson';
+}
+
+/** `cells=flagged` (what the UI sends unless it shades every cell): the flagged rows only. */
+function flaggedOnly(fc, q) {
+  if (q.get('cells') === 'all' || fc.features.every((f) => f.properties.flagged)) return fc;
+  return { ...fc, features: fc.features.filter((f) => f.properties.flagged) };
+}
+
+/** `patterns?group_by=LEVEL` answers `patterns-group-LEVEL.json` (the groups' names and
+ * counts only) when there is one. */
+function groupedPatternsFile(dir, q) {
+  const level = q.get('group_by');
+  const file = level ? `patterns-group-${level}.json` : null;
+  return file && existsSync(join(dir, file)) ? file : null;
 }

@@ -458,3 +458,20 @@ export interface Backtest {
   models: BacktestModel[];
 }
 export const backtest = (name: string, q: Query) => request<Backtest>(withQuery(`${ds(name)}/backtest`, q));
+
+// ---- area codes -------------------------------------------------------------------------
+
+/** The levels of a selection's `area=LEVEL=CODE` (docs/CLI.md `--area`). */
+export const AREA_LEVELS = ['district', 'beat', 'neighbourhood'] as const;
+
+/** The codes of one area level that have events in the selection, with their event counts,
+ * in natural order: the groups of `patterns?group_by=LEVEL` (one per code; the group
+ * `(none)` holds events without a code and is left out). `aggregate.geojson?area_units=…`
+ * would name the same units, but its features need outlines, which area codes lack. */
+export async function areaCodes(name: string, level: string, q: Query = {}): Promise<{ code: string; events: number }[]> {
+  const p = await patterns(name, { ...q, group_by: level });
+  return p.groups
+    .filter((g) => g.group !== '(none)')
+    .map((g) => ({ code: g.group, events: g.events }))
+    .sort((a, b) => a.code.localeCompare(b.code, 'en', { numeric: true }));
+}

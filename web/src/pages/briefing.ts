@@ -1,5 +1,6 @@
-// Shift briefing, phone-sized first: for a chosen shift, the top places with why, a small
-// map with numbered places, near-repeat notices and what to do there.
+// Shift briefing, phone-sized first: for a chosen shift and area (the whole jurisdiction, or
+// one district, beat or neighbourhood code), the top places with why, a small map with
+// numbered places, near-repeat notices and what to do there.
 import type { Feature, Geometry } from 'geojson';
 import * as api from '../api';
 import { CATEGORIES } from '../categories';
@@ -7,6 +8,7 @@ import { h, clear, int, num, pct, pEq, label, localDate, addDays, errorBox } fro
 import { bounds, centre, createMap, loaded, setData, EMPTY, maplibregl } from '../map/base';
 import { replaceParams, type Cleanup } from '../router';
 import { currentDataset, lastEventDay } from '../state';
+import { defaultPeriod } from './common';
 
 const SHIFTS: Record<string, string> = { day: '07-15', evening: '15-23', night: '23-07' };
 const VIOLENCE = ['homicide', 'robbery', 'aggravated_assault', 'simple_assault', 'sexual_offence', 'weapons'];
@@ -34,6 +36,8 @@ export async function briefingPage(root: HTMLElement, params: URLSearchParams): 
     shift: params.get('shift') ?? 'night',
     category: params.get('category') ?? '',
     date: params.get('date') ?? (last ? addDays(last, 1) : ''),
+    /** `LEVEL=CODE` (district=3), or '' for the whole jurisdiction. */
+    area: params.get('area') ?? '',
   };
 
   const shift = h('select', { id: 'b-shift', name: 'shift' },
@@ -43,8 +47,10 @@ export async function briefingPage(root: HTMLElement, params: URLSearchParams): 
     CATEGORIES.map((c) => h('option', { value: c }, label(c))));
   category.value = sel.category;
   const date = h('input', { type: 'date', id: 'b-date', name: 'date', value: sel.date });
+  const areaPick = areaPicker(dataset, sel.area);
   const form = h('form', { class: 'filters inline briefing-form', id: 'briefing-form' },
     h('label', {}, 'Shift', shift), h('label', {}, 'Date', date), h('label', {}, 'Category', category),
+    areaPick.element,
     h('button', { type: 'submit' }, 'Update'));
   const title = h('h1', { id: 'briefing-title' }, 'Shift briefing');
   const mapEl = h('div', { class: 'map small-map', id: 'briefing-map' });
@@ -75,6 +81,7 @@ export async function briefingPage(root: HTMLElement, params: URLSearchParams): 
     sel.shift = shift.value;
     sel.category = category.value;
     sel.date = date.value;
+    sel.area = areaPick.value();
     replaceParams(Object.fromEntries(Object.entries(sel).filter(([, v]) => v)));
     void show();
   });
@@ -86,20 +93,21 @@ export async function briefingPage(root: HTMLElement, params: URLSearchParams): 
     status.append(h('p', { class: 'muted' }, 'Loading…'));
     const hours = SHIFTS[sel.shift] ?? '23-07';
     const nrCategory = sel.category || 'residential_burglary';
+    const area = sel.area;
     let fc: api.Layer<api.ForecastProps, api.ForecastMeta>;
     let pr: api.Layer<api.PriorityProps, api.PrioritiesMeta> | null;
     let nr: api.NearRepeat | null;
     try {
       fc = await api.forecast(dataset.name, {
         category: sel.category, model: 'retrospective', cell_size: 250, horizon_days: 1, top_cells: 10,
-        shift: `${sel.shift}=${hours}`, at: sel.date, cells: 'flagged',
+        shift: `${sel.shift}=${hours}`, at: sel.date, cells: 'flagged', area,
       });
-      const recent = { category: sel.category, cell_size: 250, from: addDays(sel.date, -28), to: sel.date };
+      const recent = { category: sel.category, area, cell_size: 250, from: addDays(sel.date, -28), to: sel.date };
       [pr, nr] = await Promise.all([
         // the last 28 days at exactly the forecast's places (any rank), for the reasons
         api.priorities(dataset.name, { ...recent, units: fc.features.map((f) => f.properties.unit).join(',') })
           .catch(() => null),
-        api.nearRepeat(dataset.name, { category: nrCategory, from: addDays(sel.date, -90), to: sel.date }).catch(() => null),
+        api.nearRepeat(dataset.name, { category: nrCategory, area, from: addDays(sel.date, -90), to: sel.date }).catch(() => null),
       ]);
     } catch (e) {
       clear(status);
@@ -111,9 +119,13 @@ export async function briefingPage(root: HTMLElement, params: URLSearchParams): 
     const m = fc.meta;
     const shiftName = label(sel.shift);
     clear(title);
+    // The answers' meta does not repeat the area, so the title names the one requested.
+    const where = areaName(area);
     title.append(`${shiftName.charAt(0).toUpperCase()}${shiftName.slice(1)} shift briefing · `,
       h('span', { class: 'nowrap' }, localDate(m.origin, tz)));
-    status.append(h('p', { class: 'muted small' },
+    if (where) title.append(h('span', { class: 'nowrap', id: 'briefing-area' }, ` · ${where}`));
+    status.append(h('p', { class: 'muted small', id: 'briefing-selection' },
+      `${where ? `${where}: events with that ${area.split('=')[0]} code only. ` : ''}`,
       `${m.categories.length ? m.categories.map(label).join(', ') : 'All categories'}. Places are ${m.units.cell_size ?? 250} m cells ranked by the ${m.model} model's expected events during the shift (fitted on ${int(m.train_events)} events of the last ${m.train_days} days).`),
       h('p', { class: 'notice', id: 'patrol' }, h('strong', {}, 'At each place: '),
         '2–3 visible visits in the shift, 10–15 minutes each, at unpredictable times (longer stops add little deterrence; Koper 1995).'));
@@ -183,4 +195,73 @@ function nearRepeatNotice(nr: api.NearRepeat): HTMLElement {
     `${cats} within ${strongest.space_band[0]}–${end(strongest.space_band[1])} m and ${strongest.time_band[0]}–${end(strongest.time_band[1])} days of another occurred `,
     `×${num(strongest.knox_ratio)} as often as chance would give (Knox test, ${pEq(strongest.p)}, last 90 days). `,
     'After a new one, warn the neighbours and patrol the nearby streets in the days that follow.');
+}
+
+/** "District 3" for `district=3`; '' for the whole jurisdiction. */
+function areaName(area: string): string {
+  const i = area.indexOf('=');
+  if (i < 0) return '';
+  const level = area.slice(0, i);
+  return `${level.charAt(0).toUpperCase()}${level.slice(1)} ${area.slice(i + 1)}`;
+}
+
+/** The area choice: a level (or the whole jurisdiction), then one of that level's codes, as
+ * listed by the server for the last year with data (`api.areaCodes`). */
+function areaPicker(dataset: api.Dataset, initial: string): { element: HTMLElement; value: () => string } {
+  const eq = initial.indexOf('=');
+  const initialLevel = eq > 0 ? initial.slice(0, eq) : '';
+  const initialCode = eq > 0 ? initial.slice(eq + 1) : '';
+  const level = h('select', { id: 'b-area-level', name: 'area_level', 'aria-label': 'Area level' },
+    h('option', { value: '' }, 'whole jurisdiction'),
+    api.AREA_LEVELS.map((l) => h('option', { value: l }, l)));
+  const code = h('select', { id: 'b-area', name: 'area', 'aria-label': 'Area code', hidden: true });
+  const note = h('small', { class: 'area-note', id: 'b-area-note', 'aria-live': 'polite' });
+  const cache = new Map<string, Promise<{ code: string; events: number }[]>>();
+  let ticket = 0;
+
+  async function fill(lvl: string, want: string): Promise<void> {
+    const mine = ++ticket;
+    clear(code);
+    note.textContent = '';
+    code.hidden = !lvl;
+    if (!lvl) return;
+    code.disabled = true;
+    code.append(h('option', { value: '' }, 'loading…'));
+    if (!cache.has(lvl)) {
+      const p = api.areaCodes(dataset.name, lvl, defaultPeriod(dataset, 365));
+      p.catch(() => cache.delete(lvl));
+      cache.set(lvl, p);
+    }
+    let codes: { code: string; events: number }[];
+    try {
+      codes = await cache.get(lvl)!;
+    } catch (e) {
+      if (mine !== ticket) return;
+      clear(code);
+      code.hidden = true;
+      note.textContent = e instanceof Error ? e.message : String(e);
+      return;
+    }
+    if (mine !== ticket) return;
+    clear(code);
+    code.disabled = false;
+    if (want && !codes.some((c) => c.code === want)) codes = [{ code: want, events: 0 }, ...codes];
+    if (codes.length === 0) {
+      code.hidden = true;
+      note.textContent = `No events in the last year have a ${lvl} code: the briefing stays city-wide.`;
+      return;
+    }
+    for (const c of codes) {
+      code.append(h('option', { value: c.code, title: c.events ? `${int(c.events)} events in the last year` : '' }, c.code));
+    }
+    code.value = want || codes[0]!.code;
+  }
+
+  level.value = initialLevel;
+  if (initialLevel) void fill(initialLevel, initialCode);
+  level.addEventListener('change', () => void fill(level.value, ''));
+  return {
+    element: h('label', { class: 'area-pick' }, 'Area', h('span', { class: 'area-selects' }, level, code), note),
+    value: () => (level.value && !code.hidden && !code.disabled && code.value ? `${level.value}=${code.value}` : ''),
+  };
 }

@@ -1,17 +1,19 @@
-// Forecasts: a backtest of several models on the dataset's own history, as a leaderboard
-// (PAI, hit rate, PEI* at each coverage level) and PAI / hit-rate curves over coverage.
+// Forecasts: a map of the current forecast for a chosen model, horizon and area budget
+// (forecast-map.ts), and a backtest of several models on the dataset's own history, as a
+// leaderboard (PAI, hit rate, PEI* at each coverage level) and PAI / hit-rate curves.
 import * as api from '../api';
 import { CATEGORIES, MODELS } from '../categories';
 import { lineChart } from '../charts/svg';
 import { h, clear, int, num, pct, label, localDate, addDays, errorBox } from '../dom';
-import { href, replaceParams } from '../router';
+import { href, replaceParams, type Cleanup } from '../router';
 import { currentDataset, lastEventDay } from '../state';
 import { section } from './common';
+import { HORIZON_CHOICES, forecastMapSection, forecastRouteParams, forecastSettings } from './forecast-map';
 
 const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b', '#e377c2', '#17becf', '#7f7f7f'];
 const DEFAULT_MODELS = ['naive', 'historical', 'retrospective', 'prospective', 'stkde'];
 
-export async function forecastsPage(root: HTMLElement, params: URLSearchParams): Promise<void> {
+export async function forecastsPage(root: HTMLElement, params: URLSearchParams): Promise<Cleanup> {
   const dataset = currentDataset()!;
   const last = lastEventDay(dataset);
   const origins = Number(params.get('origins') ?? 12);
@@ -47,7 +49,13 @@ export async function forecastsPage(root: HTMLElement, params: URLSearchParams):
     models,
     h('button', { type: 'submit' }, 'Run backtest'));
   const out = h('div', { class: 'results', id: 'backtest' });
+  const fcSettings = forecastSettings(params, { category: settings.category, cell_size: settings.cell_size });
+  const syncUrl = (): void =>
+    replaceParams({ ...settings, models: settings.models.join(','), ...forecastRouteParams(fcSettings) });
+  const forecastMap = forecastMapSection(dataset, fcSettings, syncUrl);
   root.append(h('h1', {}, 'Forecasts'),
+    forecastMap.element,
+    h('h2', { class: 'page-section' }, 'Backtest'),
     h('p', { class: 'muted' }, 'Each model is fitted at every origin on the days before it only, and scored on the week after. PAI: the share of events in the flagged cells divided by the share of the area they cover.'),
     form, out);
 
@@ -58,7 +66,7 @@ export async function forecastsPage(root: HTMLElement, params: URLSearchParams):
     settings.start = start.value;
     settings.origins = nOrigins.value;
     settings.cell_size = cellSize.value;
-    replaceParams({ ...settings, models: settings.models.join(',') });
+    syncUrl();
     void run();
   });
 
@@ -108,7 +116,16 @@ export async function forecastsPage(root: HTMLElement, params: URLSearchParams):
           h('td', { class: 'n' }, num(m.mean_log_likelihood, 1)),
           h('td', { class: 'n' }, num(m.ms_per_fit, 1)),
           h('td', { class: 'n' }, `${m.origins_ok}/${bt.origins}`),
-          h('td', {}, h('a', { href: href('map', { model: m.name, category: bt.categories.join(','), layers: 'boundary,forecast' }) }, 'map'))))),
+          h('td', { class: 'nowrap' },
+            h('button', {
+              type: 'button', class: 'link-button', 'data-forecast': m.name, title: `Map ${m.name}'s current forecast above`,
+              onclick: () => forecastMap.show({
+                model: m.name, category: bt.categories.join(','),
+                ...(HORIZON_CHOICES.includes(String(bt.horizon_days)) ? { horizon: String(bt.horizon_days) } : {}),
+                ...(bt.cell_size_m ? { cell_size: String(bt.cell_size_m) } : {}),
+              }),
+            }, 'forecast'), ' · ',
+            h('a', { href: href('map', { model: m.name, category: bt.categories.join(','), layers: 'boundary,forecast' }) }, 'analyst map'))))),
       ));
     };
     levelSelect.addEventListener('change', () => drawTable(Number(levelSelect.value)));
@@ -132,5 +149,6 @@ export async function forecastsPage(root: HTMLElement, params: URLSearchParams):
         { title: 'Share of the week’s events inside the flagged cells', xLabel: 'area flagged (% of study area)', yLabel: 'events captured (%)', yMin: 0, xTicks, legendAt: 'left' })));
   }
 
-  await run();
+  await Promise.all([forecastMap.start(), run()]);
+  return () => forecastMap.dispose();
 }
