@@ -18,13 +18,16 @@ demo: ui build demo-data
 	@echo "dashboard: http://$(DEMO_ADDR)/  (user demo with the password above, then choose your own; Ctrl-C stops the server)"
 	$(BIN) serve --db $(DEMO_DB) --addr $(DEMO_ADDR)
 
-## A fresh demo store with the bundled data (St. Louis 2019, Vancouver 2025, Chicago).
+## A fresh demo store with the bundled data (St. Louis 2019, Vancouver 2025, Chicago
+## January 2016, Philadelphia Q4 2024 with its census tracts as a context layer).
 demo-data: build
 	@mkdir -p demo-out
 	@rm -f $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm
 	$(BIN) ingest --db $(DEMO_DB) --profile stlouis-slmpd data/stlouis-slmpd/raw/2019/*.csv.gz
 	$(BIN) ingest --db $(DEMO_DB) --profile vancouver-vpd data/vancouver-vpd/raw/*.csv.gz
 	$(BIN) ingest --db $(DEMO_DB) --profile chicago-code data/chicago-code/raw/chicago_be_month1.csv
+	$(BIN) ingest --db $(DEMO_DB) --profile philadelphia-ppd data/philadelphia-ppd/raw/incidents_2024q4.csv.zst
+	$(BIN) layer add --db $(DEMO_DB) --dataset philadelphia-ppd --name tracts --population-field total_pop data/philadelphia-ppd/boundaries/census_tracts_pop.geojson.gz
 	$(BIN) datasets --db $(DEMO_DB)
 
 ## The analyst's toolbox in the terminal on the demo store: quality report, time patterns,
@@ -37,6 +40,7 @@ demo-cli: demo-data
 	$(BIN) priorities --db $(DEMO_DB) --dataset stlouis-slmpd --from 2019-10-01 --to 2020-01-01 --top 10 --csv demo-out/stlouis-priorities.csv
 	$(BIN) backtest --db $(DEMO_DB) --dataset stlouis-slmpd --category residential_burglary --models naive,historical,retrospective,prospective,stkde,etas-grid,sepp --cell-size 150 --train-days 180 --horizon-days 7 --origins 12 --start 2019-09-01 --html demo-out/stlouis-backtest.html
 	$(BIN) forecast --db $(DEMO_DB) --dataset stlouis-slmpd --category residential_burglary --model retrospective --cell-size 150 --horizon-days 7 --geojson demo-out/stlouis-forecast.geojson
+	$(BIN) rates --db $(DEMO_DB) --dataset philadelphia-ppd --layer tracts --category robbery --geojson demo-out/philadelphia-robbery-rates.geojson
 	@echo "database: $(DEMO_DB) (try: $(BIN) hotspots --db $(DEMO_DB) --dataset vancouver-vpd --method kde --geojson demo-out/vancouver-kde.geojson)"
 
 ## The browser end-to-end test (headless Chromium) against the real server on the demo
