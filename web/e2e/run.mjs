@@ -225,6 +225,115 @@ try {
     await page.screenshot({ path: join(artifacts, '04-explanation.png') });
   });
 
+  await step('analyst map: H3 hexagons, KDE, emerging hot spots, an area and the month slider', async () => {
+    const legendHas = (text) => page.waitForFunction((t) => document.querySelector('#legend')?.textContent?.includes(t), text);
+    const asked = [];
+    const onRequest = (req) => {
+      const u = new URL(req.url());
+      if (u.pathname.startsWith('/api/datasets/')) asked.push(u);
+    };
+    page.on('request', onRequest);
+    try {
+      // Units: H3 resolution 9 hexagons.
+      await page.selectOption('#f-cell-size', 'hex9');
+      await page.click('#f-apply');
+      await legendHas('Hexagon counts');
+      await mapIdle(page, 'analyst', ['counts', 'forecast']);
+      for (const what of ['aggregate.geojson', 'forecast.geojson']) {
+        const u = asked.find((x) => x.pathname.endsWith(what));
+        expect(u && u.searchParams.get('hex') === '9' && !u.searchParams.has('cell_size'), `${what} was not asked with hex=9: ${u}`);
+      }
+      const hexes = await page.evaluate(() => {
+        const fs = window.__streetlight.maps.analyst.queryRenderedFeatures({ layers: ['counts-fill'] });
+        return { n: fs.length, six: fs.filter((f) => f.geometry.type === 'Polygon' && f.geometry.coordinates[0].length === 7).length };
+      });
+      expect(hexes.n > 0 && hexes.six / hexes.n > 0.9, `counts are not drawn as hexagons (${hexes.six} of ${hexes.n} six-sided)`);
+      const hexInk = await inkShare(page, '#map');
+      expect(hexInk.saturated > 0.01, `hexagon map looks blank (${(hexInk.saturated * 100).toFixed(2)}% in data colours)`);
+      await page.screenshot({ path: join(artifacts, '04b-map-hexagons.png') });
+      const target = await page.evaluate(() => {
+        const map = window.__streetlight.maps.analyst;
+        const f = map.queryRenderedFeatures({ layers: ['counts-fill'] }).find((x) => x.geometry.type === 'Polygon');
+        const ring = f.geometry.coordinates[0].slice(0, -1);
+        const pt = map.project([ring.reduce((a, p) => a + p[0], 0) / ring.length, ring.reduce((a, p) => a + p[1], 0) / ring.length]);
+        return { x: pt.x, y: pt.y };
+      });
+      const box = await page.locator('#map canvas').boundingBox();
+      await page.mouse.click(box.x + target.x, box.y + target.y);
+      await page.waitForFunction(() => /^\s*Hexagon /.test(document.querySelector('#explanation:not([hidden]) h2')?.textContent ?? ''));
+      const why = await page.textContent('#explanation');
+      expect(/H3 hexagon \w+ \(resolution 9\)/.test(why), `the explanation does not name the hexagon: ${why}`);
+      await page.click('#explanation button.close');
+
+      // Kernel density.
+      let before = await inkShare(page, '#map');
+      await page.check('#layer-kde');
+      await page.waitForSelector('#legend-kde');
+      await mapIdle(page, 'analyst', ['kde']);
+      const kdeLegend = await page.textContent('#legend-kde');
+      expect(/bandwidth [\d,]+ m/.test(kdeLegend) && /events per km²/.test(kdeLegend) && /m cells/.test(kdeLegend),
+        `KDE legend lacks bandwidth, density unit or cells: ${kdeLegend}`);
+      let after = await inkShare(page, '#map');
+      expect(Math.abs(after.share - before.share) > 0.001 || after.colours !== before.colours, 'the canvas did not change with KDE on');
+      await page.screenshot({ path: join(artifacts, '04c-map-kde.png') });
+      await page.uncheck('#layer-kde');
+
+      // Emerging hot spots (the default period of 90 days holds 12 whole weeks).
+      before = await inkShare(page, '#map');
+      await page.check('#layer-emerging');
+      await page.waitForSelector('#legend-emerging li[data-pattern]');
+      await mapIdle(page, 'analyst', ['emerging']);
+      const emLegend = await page.textContent('#legend-emerging');
+      expect(/hot spot: \d/.test(emLegend) && /with no pattern/.test(emLegend), `emerging legend lacks the patterns: ${emLegend}`);
+      after = await inkShare(page, '#map');
+      expect(Math.abs(after.share - before.share) > 0.001 || after.colours !== before.colours, 'the canvas did not change with emerging hot spots on');
+      const em = asked.find((x) => x.searchParams.get('method') === 'emerging');
+      expect(em && ['week', 'month'].includes(em.searchParams.get('step')), `emerging asked without a step: ${em}`);
+      await page.screenshot({ path: join(artifacts, '04d-map-emerging.png') });
+
+      // An area: a district, sent with every selection request.
+      await page.selectOption('#f-area-level', 'district');
+      await page.waitForSelector('#f-area:not([hidden]):not([disabled]) option', { state: 'attached' });
+      const code = (await page.locator('#f-area option').evaluateAll((os) => os.map((o) => o.value)))[0];
+      expect(code, 'no district codes');
+      await page.selectOption('#f-area', code);
+      asked.length = 0;
+      await page.click('#f-apply');
+      await legendHas(`District ${code} only`);
+      await mapIdle(page, 'analyst', ['counts', 'emerging', 'forecast']);
+      for (const what of ['aggregate.geojson', 'hotspots.geojson', 'forecast.geojson']) {
+        const u = asked.find((x) => x.pathname.endsWith(what));
+        expect(u && u.searchParams.get('area') === `district=${code}`, `${what} was not asked for district ${code}: ${u}`);
+      }
+      expect(decodeURIComponent(page.url()).includes(`area=district=${code}`), `the route does not keep the area: ${page.url()}`);
+
+      // The month slider: two months back sets from/to and reloads the layers.
+      asked.length = 0;
+      const fromBefore = await page.inputValue('#f-from');
+      const want = await page.evaluate(() => {
+        const r = document.querySelector('#f-slider');
+        r.value = String(Number(r.max) - 2);
+        r.dispatchEvent(new Event('input', { bubbles: true }));
+        const i = Number(r.value) + 1;
+        return `${Math.floor(i / 12)}-${String((i % 12) + 1).padStart(2, '0')}-01`;
+      });
+      await page.waitForFunction((w) => document.querySelector('#f-to')?.value === w, want);
+      const from = await page.inputValue('#f-from');
+      expect(from !== fromBefore && /-01$/.test(from), `from did not follow the slider: ${fromBefore} → ${from}`);
+      await page.waitForFunction(() => !/Loading/.test(document.querySelector('#map-status')?.textContent ?? ''));
+      await mapIdle(page, 'analyst', ['counts', 'emerging']);
+      const agg = asked.find((x) => x.pathname.endsWith('aggregate.geojson'));
+      expect(agg && agg.searchParams.get('from') === from && agg.searchParams.get('to') === want,
+        `the counts were not reloaded for ${from} – ${want}: ${agg}`);
+      expect(asked.some((x) => x.searchParams.get('method') === 'emerging' && x.searchParams.get('from') === from),
+        'emerging hot spots were not reloaded for the slider\'s period');
+      await page.screenshot({ path: join(artifacts, '04e-map-area-slider.png') });
+      await page.uncheck('#layer-emerging');
+    } finally {
+      page.off('request', onRequest);
+    }
+  });
+
   await step('patterns page draws the hour × weekday heat map and weekly trend', async () => {
     await page.click('nav a[data-page="patterns"]');
     await page.waitForSelector('#patterns svg.heat');

@@ -6,6 +6,7 @@
 //   STREETLIGHT_BIN=../target/release/streetlight STREETLIGHT_DB=../demo-out/streetlight.db \
 //     node scripts/make-fixtures.mjs            # everything
 //   ... node scripts/make-fixtures.mjs context   # only the Philadelphia context fixtures
+//   ... node scripts/make-fixtures.mjs map       # only the analyst map's H3, KDE and emerging fixtures
 //
 // The store needs St. Louis (`make demo`) and, for the context fixtures, philadelphia-ppd
 // with its `tracts` layer (the commands are in data/README.md).
@@ -42,6 +43,8 @@ function cli(args) {
   return JSON.parse(text);
 }
 const D = ['--dataset', dataset];
+const Y2019 = ['--from', '2019-01-01', '--to', '2020-01-01'];
+const G250 = ['--cell-size', '250'];
 const readJson = (f) => JSON.parse(readFileSync(f, 'utf8'));
 const write = (name, value, dir = out) => {
   const text = JSON.stringify(value) + '\n';
@@ -72,6 +75,10 @@ if (process.argv.includes('context')) {
   contextFixtures();
   process.exit(0);
 }
+if (process.argv.includes('map')) {
+  mapFixtures();
+  process.exit(0);
+}
 
 // datasets: the St. Louis entry only, plus the period the server adds (API.md).
 const quality = cli(['quality', ...D, '--json', '--show-rows', '12']);
@@ -85,7 +92,6 @@ write('datasets.json', datasets, join(out, '..'));
 write('quality.json', quality);
 write('layers.json', cli(['layer', 'list', ...D, '--json']));
 
-const Y2019 = ['--from', '2019-01-01', '--to', '2020-01-01'];
 write('patterns.json', cli(['patterns', ...D, ...Y2019, '--json']));
 write('patterns-residential_burglary.json',
   cli(['patterns', ...D, ...Y2019, '--category', 'residential_burglary', '--json']));
@@ -125,7 +131,6 @@ write('events.geojson', {
   features: evFeatures,
 });
 
-const G250 = ['--cell-size', '250'];
 // Grid counts: Gi* without permutations gives every cell's count; keep non-empty cells.
 const agg = spatial(['hotspots', ...D, ...Y2019, ...G250, '--method', 'gistar', '--permutations', '0'], 'cells',
   (p) => p.count > 0, (p) => ({ unit: p.unit, row: p.row, col: p.col, count: p.count }));
@@ -170,7 +175,35 @@ write('backtest.json', cli(['backtest', ...D, ...G250, '--category', 'residentia
   '--models', 'naive,historical,retrospective,prospective,stkde', '--train-days', '180', '--horizon-days', '7',
   '--origins', '12', '--start', '2019-09-01', '--coverage', '0.5,1,2,3,5,7.5,10,15,20,30', '--json']));
 
+mapFixtures();
 contextFixtures();
+
+/**
+ * The analyst map's other units and layers (`npm run fixtures -- map` makes only these):
+ * H3 resolution 9 hexagons for counts, Gi* and the forecast; kernel density on 250 m cells
+ * (KDE needs grid cells); emerging hot spots by month on cells and on hexagons. St. Louis
+ * 2019 like the others. To keep them small, the emerging fixtures leave out the units with
+ * no pattern (the UI draws those transparent; `meta.parameters.patterns` still counts them)
+ * and KDE keeps `unit`, `count` and `density` (6 significant digits).
+ */
+function mapFixtures() {
+  const H9 = ['--hex', '9'];
+  const hexAgg = spatial(['hotspots', ...D, ...Y2019, ...H9, '--method', 'gistar', '--permutations', '0'], 'cells',
+    (p) => p.count > 0, (p) => ({ unit: p.unit, h3: p.h3, count: p.count }));
+  delete hexAgg.meta.method;
+  delete hexAgg.meta.parameters;
+  write('aggregate-hex9.geojson', hexAgg);
+  write('hotspots-hex9.geojson', spatial(['hotspots', ...D, ...Y2019, ...H9, '--method', 'gistar'], 'cells',
+    () => true, sig6));
+  write('forecast-hex9.geojson', spatial(['forecast', ...D, ...H9, '--category', 'residential_burglary',
+    '--model', 'retrospective', '--horizon-days', '7', '--coverage', '2'], 'top', (p) => p.flagged));
+  write('kde.geojson', spatial(['hotspots', ...D, ...Y2019, ...G250, '--method', 'kde'], 'cells', () => true,
+    (p) => sig6({ unit: p.unit, count: p.count, density: p.density })));
+  for (const [file, units] of [['emerging.geojson', G250], ['emerging-hex9.geojson', H9]]) {
+    write(file, spatial(['hotspots', ...D, ...Y2019, ...units, '--method', 'emerging', '--step', 'month'], 'cells',
+      (p) => p.pattern !== 'no_pattern', sig6));
+  }
+}
 
 /**
  * Philadelphia, for the context layers: the dataset's entry (added to datasets.json), its

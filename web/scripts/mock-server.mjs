@@ -9,7 +9,8 @@
 // St. Louis 2019, 250 m cells). Exceptions, so filters visibly work: events.geojson applies
 // category, from, to and limit; patterns picks a per-category fixture when there is one;
 // forecast.geojson answers a `shift` with that shift's fixture; rates.geojson picks the
-// layer's fixture. Philadelphia has only its boundary and context-layer fixtures (tracts,
+// layer's fixture; `hex=9` and `method=kde|emerging` pick the analyst map's fixtures.
+// Philadelphia has only its boundary and context-layer fixtures (tracts,
 // rates per 1,000 residents over Q4 2024, nearby City Hall); other files answer 404.
 import { createServer } from 'node:http';
 import { readFile, stat } from 'node:fs/promises';
@@ -153,9 +154,10 @@ export async function startMockServer({
         return send(res, 200, await fixture(name, file));
       }
       case 'boundary.geojson':
+        return send(res, 200, await fixture(name, what), geo);
       case 'aggregate.geojson':
       case 'hotspots.geojson':
-        return send(res, 200, await fixture(name, what), geo);
+        return send(res, 200, await fixture(name, mapLayerFile(join(fixtures, name), what, q)), geo);
       case 'priorities.geojson': {
         const fc = await fixture(name, what);
         const units = (q.get('units') ?? '').split(',').filter(Boolean);
@@ -166,7 +168,9 @@ export async function startMockServer({
       case 'forecast.geojson': {
         const shift = (q.get('shift') ?? '').split('=')[0];
         const file = shift && existsSync(join(fixtures, name, `forecast-shift-${shift}.geojson`))
-          ? `forecast-shift-${shift}.geojson` : forecastFile(join(fixtures, name), q);
+          ? `forecast-shift-${shift}.geojson`
+          : q.get('hex') && existsSync(join(fixtures, name, `forecast-hex${q.get('hex')}.geojson`))
+            ? `forecast-hex${q.get('hex')}.geojson` : forecastFile(join(fixtures, name), q);
         return send(res, 200, flaggedOnly(await fixture(name, file), q), geo);
       }
       case 'events.geojson':
@@ -276,4 +280,18 @@ function groupedPatternsFile(dir, q) {
   const level = q.get('group_by');
   const file = level ? `patterns-group-${level}.json` : null;
   return file && existsSync(join(dir, file)) ? file : null;
+}
+
+// ---- the analyst map's units and layers ----
+
+/** `aggregate.geojson` and `hotspots.geojson` by units and method: `hex=N` picks the
+ * `-hexN` fixture when there is one; `method=kde` answers `kde.geojson` (250 m cells) and
+ * `method=emerging` answers `emerging.geojson` (or `emerging-hexN.geojson`). */
+function mapLayerFile(dir, what, q) {
+  const base = what.replace(/\.geojson$/, '');
+  const method = q.get('method') ?? 'gistar';
+  const stem = base === 'hotspots' && method !== 'gistar' ? method : base;
+  const hex = q.get('hex');
+  if (hex && existsSync(join(dir, `${stem}-hex${hex}.geojson`))) return `${stem}-hex${hex}.geojson`;
+  return `${stem}.geojson`;
 }

@@ -177,7 +177,7 @@ export interface SelectionMeta {
   to: string | null;
   events?: number;
   events_outside_units?: number;
-  units?: { kind: string; cell_size?: number; cells?: number; areas?: number };
+  units?: { kind: string; cell_size?: number; resolution?: number; cells?: number; areas?: number };
 }
 
 export interface EventProps {
@@ -220,6 +220,46 @@ export interface HotspotsMeta extends SelectionMeta {
   method: string;
   parameters: { alpha?: number; permutations?: number; hot_spots?: number; cold_spots?: number; spots?: string };
 }
+export interface KdeProps extends CellIdentity {
+  count: number;
+  /** Events per km² (`meta.parameters.density_unit`). */
+  density: number;
+}
+export interface KdeMeta extends SelectionMeta {
+  method: 'kde';
+  parameters: {
+    bandwidth_m: number;
+    bandwidth_rule?: string;
+    kernel?: string;
+    adaptive?: boolean;
+    density_unit?: string;
+    events_used?: number;
+  };
+}
+/** An emerging hot-spot row (`hotspots --method emerging`). */
+export interface EmergingProps extends CellIdentity {
+  count: number;
+  /** The pattern's slug: `new_hot_spot`, …, `no_pattern`. */
+  pattern: string;
+  /** Its name for a person: "New Hot Spot", "No Pattern Detected". */
+  label: string;
+  hot_steps: number;
+  cold_steps: number;
+  trend_z: number | null;
+  trend_p: number | null;
+  last_step: string;
+}
+export interface EmergingMeta extends SelectionMeta {
+  method: 'emerging';
+  parameters: {
+    step: 'month' | 'week';
+    steps: number;
+    step_edges?: string[];
+    confidence?: number;
+    /** Units per pattern slug. */
+    patterns: Record<string, number>;
+  };
+}
 export interface ForecastProps extends CellIdentity {
   score: number;
   rank: number;
@@ -241,7 +281,7 @@ export interface ForecastMeta {
   flagged_area_km2: number;
   parameters: Record<string, number | string | null>;
   shift: null | { name: string; start_hour: number; end_hour: number; share: number; note?: string };
-  units: { kind: string; cell_size?: number; cells?: number };
+  units: { kind: string; cell_size?: number; resolution?: number; cells?: number };
 }
 export interface PriorityProps extends CellIdentity {
   rank: number;
@@ -274,6 +314,12 @@ export const aggregate = (name: string, q: Query) =>
   request<Layer<CountProps, SelectionMeta>>(withQuery(`${ds(name)}/aggregate.geojson`, q));
 export const hotspots = (name: string, q: Query) =>
   request<Layer<GistarProps, HotspotsMeta>>(withQuery(`${ds(name)}/hotspots.geojson`, q));
+/** `hotspots.geojson?method=kde`. */
+export const kde = (name: string, q: Query) =>
+  request<Layer<KdeProps, KdeMeta>>(withQuery(`${ds(name)}/hotspots.geojson`, q));
+/** `hotspots.geojson?method=emerging`. */
+export const emerging = (name: string, q: Query) =>
+  request<Layer<EmergingProps, EmergingMeta>>(withQuery(`${ds(name)}/hotspots.geojson`, q));
 export const forecast = (name: string, q: Query) =>
   request<Layer<ForecastProps, ForecastMeta>>(withQuery(`${ds(name)}/forecast.geojson`, q));
 export const priorities = (name: string, q: Query) =>

@@ -8,7 +8,7 @@ import { h, clear, int, num, pct, pEq, label, localDate, addDays, errorBox } fro
 import { bounds, centre, createMap, loaded, setData, EMPTY, maplibregl } from '../map/base';
 import { replaceParams, type Cleanup } from '../router';
 import { currentDataset, lastEventDay } from '../state';
-import { defaultPeriod } from './common';
+import { areaName, areaPicker } from './common';
 
 const SHIFTS: Record<string, string> = { day: '07-15', evening: '15-23', night: '23-07' };
 const VIOLENCE = ['homicide', 'robbery', 'aggravated_assault', 'simple_assault', 'sexual_offence', 'weapons'];
@@ -47,7 +47,7 @@ export async function briefingPage(root: HTMLElement, params: URLSearchParams): 
     CATEGORIES.map((c) => h('option', { value: c }, label(c))));
   category.value = sel.category;
   const date = h('input', { type: 'date', id: 'b-date', name: 'date', value: sel.date });
-  const areaPick = areaPicker(dataset, sel.area);
+  const areaPick = areaPicker(dataset, sel.area, 'b');
   const form = h('form', { class: 'filters inline briefing-form', id: 'briefing-form' },
     h('label', {}, 'Shift', shift), h('label', {}, 'Date', date), h('label', {}, 'Category', category),
     areaPick.element,
@@ -197,71 +197,3 @@ function nearRepeatNotice(nr: api.NearRepeat): HTMLElement {
     'After a new one, warn the neighbours and patrol the nearby streets in the days that follow.');
 }
 
-/** "District 3" for `district=3`; '' for the whole jurisdiction. */
-function areaName(area: string): string {
-  const i = area.indexOf('=');
-  if (i < 0) return '';
-  const level = area.slice(0, i);
-  return `${level.charAt(0).toUpperCase()}${level.slice(1)} ${area.slice(i + 1)}`;
-}
-
-/** The area choice: a level (or the whole jurisdiction), then one of that level's codes, as
- * listed by the server for the last year with data (`api.areaCodes`). */
-function areaPicker(dataset: api.Dataset, initial: string): { element: HTMLElement; value: () => string } {
-  const eq = initial.indexOf('=');
-  const initialLevel = eq > 0 ? initial.slice(0, eq) : '';
-  const initialCode = eq > 0 ? initial.slice(eq + 1) : '';
-  const level = h('select', { id: 'b-area-level', name: 'area_level', 'aria-label': 'Area level' },
-    h('option', { value: '' }, 'whole jurisdiction'),
-    api.AREA_LEVELS.map((l) => h('option', { value: l }, l)));
-  const code = h('select', { id: 'b-area', name: 'area', 'aria-label': 'Area code', hidden: true });
-  const note = h('small', { class: 'area-note', id: 'b-area-note', 'aria-live': 'polite' });
-  const cache = new Map<string, Promise<{ code: string; events: number }[]>>();
-  let ticket = 0;
-
-  async function fill(lvl: string, want: string): Promise<void> {
-    const mine = ++ticket;
-    clear(code);
-    note.textContent = '';
-    code.hidden = !lvl;
-    if (!lvl) return;
-    code.disabled = true;
-    code.append(h('option', { value: '' }, 'loading…'));
-    if (!cache.has(lvl)) {
-      const p = api.areaCodes(dataset.name, lvl, defaultPeriod(dataset, 365));
-      p.catch(() => cache.delete(lvl));
-      cache.set(lvl, p);
-    }
-    let codes: { code: string; events: number }[];
-    try {
-      codes = await cache.get(lvl)!;
-    } catch (e) {
-      if (mine !== ticket) return;
-      clear(code);
-      code.hidden = true;
-      note.textContent = e instanceof Error ? e.message : String(e);
-      return;
-    }
-    if (mine !== ticket) return;
-    clear(code);
-    code.disabled = false;
-    if (want && !codes.some((c) => c.code === want)) codes = [{ code: want, events: 0 }, ...codes];
-    if (codes.length === 0) {
-      code.hidden = true;
-      note.textContent = `No events in the last year have a ${lvl} code: the briefing stays city-wide.`;
-      return;
-    }
-    for (const c of codes) {
-      code.append(h('option', { value: c.code, title: c.events ? `${int(c.events)} events in the last year` : '' }, c.code));
-    }
-    code.value = want || codes[0]!.code;
-  }
-
-  level.value = initialLevel;
-  if (initialLevel) void fill(initialLevel, initialCode);
-  level.addEventListener('change', () => void fill(level.value, ''));
-  return {
-    element: h('label', { class: 'area-pick' }, 'Area', h('span', { class: 'area-selects' }, level, code), note),
-    value: () => (level.value && !code.hidden && !code.disabled && code.value ? `${level.value}=${code.value}` : ''),
-  };
-}
