@@ -320,12 +320,17 @@ try {
       await page.waitForFunction((w) => document.querySelector('#f-to')?.value === w, want);
       const from = await page.inputValue('#f-from');
       expect(from !== fromBefore && /-01$/.test(from), `from did not follow the slider: ${fromBefore} → ${from}`);
+      // (requests already under way for the area finish first; then the new period's follow)
+      const reloaded = (x) => x.pathname.endsWith('aggregate.geojson') && x.searchParams.get('from') === from;
+      for (let i = 0; i < TIMEOUT / 100 && !asked.some(reloaded); i++) await page.waitForTimeout(100);
       await page.waitForFunction(() => !/Loading/.test(document.querySelector('#map-status')?.textContent ?? ''));
       await mapIdle(page, 'analyst', ['counts', 'emerging']);
-      const agg = asked.find((x) => x.pathname.endsWith('aggregate.geojson'));
+      const agg = asked.find(reloaded);
       expect(agg && agg.searchParams.get('from') === from && agg.searchParams.get('to') === want,
         `the counts were not reloaded for ${from} – ${want}: ${agg}`);
-      expect(asked.some((x) => x.searchParams.get('method') === 'emerging' && x.searchParams.get('from') === from),
+      const emReloaded = (x) => x.searchParams.get('method') === 'emerging' && x.searchParams.get('from') === from;
+      for (let i = 0; i < TIMEOUT / 100 && !asked.some(emReloaded); i++) await page.waitForTimeout(100);
+      expect(asked.some(emReloaded),
         'emerging hot spots were not reloaded for the slider\'s period');
       await page.screenshot({ path: join(artifacts, '04e-map-area-slider.png') });
       await page.uncheck('#layer-emerging');

@@ -211,14 +211,19 @@ export async function mapPage(root: HTMLElement, params: URLSearchParams): Promi
     });
   }
 
-  const pending = new Map<LayerId, Promise<void>>();
+  const pending = new Map<LayerId, { key: string; p: Promise<void> }>();
   async function ensure(id: LayerId): Promise<void> {
     const key = keyOf(id);
     if (loadedKey.get(id) === key) return;
     const running = pending.get(id);
-    if (running) return running;
+    if (running) {
+      if (running.key === key) return running.p;
+      // A load for an earlier selection (the slider moved on): let it finish, then load this one.
+      await running.p;
+      return ensure(id);
+    }
     const p = load(id, key).finally(() => pending.delete(id));
-    pending.set(id, p);
+    pending.set(id, { key, p });
     return p;
   }
 
