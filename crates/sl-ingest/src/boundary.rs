@@ -420,6 +420,31 @@ impl PolygonIndex {
 mod tests {
     use super::*;
 
+    /// A square with a hole, an island inside the hole, and a separate square: the
+    /// hole joins its outer ring, the island and the separate square are outer rings.
+    #[test]
+    fn rings_group_into_polygons_with_holes() {
+        let square = |x0: f64, y0: f64, side: f64| {
+            vec![
+                (x0, y0),
+                (x0 + side, y0),
+                (x0 + side, y0 + side),
+                (x0, y0 + side),
+                (x0, y0),
+            ]
+        };
+        let rings = vec![
+            square(0.0, 0.0, 10.0),
+            square(2.0, 2.0, 6.0),
+            square(4.0, 4.0, 2.0),
+            square(20.0, 0.0, 5.0),
+        ];
+        assert_eq!(
+            polygons_with_holes(&rings),
+            vec![vec![0, 1], vec![2], vec![3]]
+        );
+    }
+
     #[test]
     fn square_with_hole() {
         let outer = vec![(0.0, 0.0), (10.0, 0.0), (10.0, 10.0), (0.0, 10.0)];

@@ -149,36 +149,3 @@ pub fn instant(t: i64) -> Value {
 pub fn num(v: f64) -> Value {
     if v.is_finite() { json!(v) } else { Value::Null }
 }
-
-#[cfg(test)]
-mod tests {
-    use super::polygons;
-
-    fn square(x0: f64, y0: f64, side: f64) -> Vec<(f64, f64)> {
-        vec![
-            (x0, y0),
-            (x0 + side, y0),
-            (x0 + side, y0 + side),
-            (x0, y0 + side),
-            (x0, y0),
-        ]
-    }
-
-    /// A square with a hole, an island inside the hole, and a separate square: the
-    /// hole joins its outer ring, the island and the separate square are outer rings.
-    #[test]
-    fn rings_group_into_polygons_with_holes() {
-        let rings = vec![
-            square(0.0, 0.0, 10.0),
-            square(2.0, 2.0, 6.0),
-            square(4.0, 4.0, 2.0),
-            square(20.0, 0.0, 5.0),
-        ];
-        let p = polygons(&rings);
-        let shape: Vec<Vec<f64>> = p
-            .iter()
-            .map(|poly| poly.iter().map(|r| r[0].0).collect())
-            .collect();
-        assert_eq!(shape, vec![vec![0.0, 2.0], vec![4.0], vec![20.0]]);
-    }
-}
