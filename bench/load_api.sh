@@ -63,12 +63,13 @@ audit_records() {
 }
 
 echo "machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), $(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo), load average $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "tool: $TOOL_PATH ($("$TOOL_PATH" --version 2>&1 | head -1)); $CONNECTIONS connections, $DURATION per run, $THREADS threads"
+echo "tool: $TOOL_PATH ($("$TOOL_PATH" --version 2>&1 | head -1)); $CONNECTIONS connections, $DURATION per run$([ $KIND = wrk ] && echo ", $THREADS threads")"
 echo "binary: $BIN; store: $DB"
 
+# A password of our own: a generated one must be changed before the first request.
 NAME="load-$(date +%s)"
-PASSWORD=$("$BIN" user add "$NAME" --role analyst --db "$DB" --json |
-    python3 -c 'import json,sys; print(json.load(sys.stdin)["password"])')
+PASSWORD=$(python3 -c 'import secrets; print(secrets.token_urlsafe(24))')
+echo "$PASSWORD" | "$BIN" user add "$NAME" --role analyst --password-stdin --db "$DB" >/dev/null
 BEFORE=$(audit_records)
 
 # A session of its own, so that signals meant for this script's process group do not
@@ -99,7 +100,9 @@ done = function(summary, latency, requests)
 end
 EOF
 
-# One load run: prints "requests req/s p50 p90 p99 max non-2xx other-errors".
+# One load run: prints "requests req/s p50 p90 p99 max non-2xx other-errors". Neither
+# tool decompresses: `identity` sends no Accept-Encoding (oha would send one by default),
+# `gzip` sends `Accept-Encoding: gzip` as browsers do.
 load() {
     local url=$1 encoding=$2
     local accept=()
@@ -109,7 +112,7 @@ load() {
             -s "$WORK/report.lua" -H "$COOKIE" "${accept[@]}" "$url" >"$WORK/out.txt"
         grep '^RESULT' "$WORK/out.txt" | cut -d' ' -f2-
     else
-        "$TOOL_PATH" -c"$CONNECTIONS" -z"$DURATION" -w --no-tui --output-format json \
+        "$TOOL_PATH" -c"$CONNECTIONS" -z"$DURATION" -w --no-tui --output-format json --disable-compression \
             -H "$COOKIE" "${accept[@]}" "$url" >"$WORK/out.json"
         python3 - "$WORK/out.json" <<'EOF'
 import json, sys
