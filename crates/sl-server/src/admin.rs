@@ -101,14 +101,17 @@ pub async fn audit_log(
     }
     blocking(&state, move |store| {
         let ctx = Context::user(&session.user, &session.source, now_ms());
-        audit::record(
-            store,
-            &ctx,
-            audit::Action::DataRead,
-            "audit_log",
-            audit::Outcome::Ok,
-        )
-        .map_err(ApiError::internal)?;
+        {
+            let _writes = crate::write_lock();
+            audit::record(
+                store,
+                &ctx,
+                audit::Action::DataRead,
+                "audit_log",
+                audit::Outcome::Ok,
+            )
+            .map_err(ApiError::internal)?;
+        }
         let rows = audit::list(store, limit).map_err(ApiError::internal)?;
         Ok(rows
             .into_iter()

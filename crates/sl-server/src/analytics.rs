@@ -11,6 +11,7 @@
 //! event-level points need [`Access::Events`]; backtests, which run for seconds to
 //! minutes, need [`Access::Analyse`]. The public (no session) gets none of them.
 
+use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
@@ -22,9 +23,10 @@ use sl_engine::{SqliteStore, Store as _};
 
 use crate::auth::{self, Access, SessionUser};
 use crate::cache::Lookup;
+use crate::compress::{self, AcceptsGzip};
 use crate::error::{ApiError, ErrorCode};
 use crate::reports::{self, SelectArgs, UnitArgs};
-use crate::{AppState, blocking, query};
+use crate::{AppState, blocking, blocking_unbounded, query};
 
 /// Most events one `events.geojson` answer may carry.
 pub const MAX_EVENTS: usize = 50_000;
@@ -89,6 +91,8 @@ fn layer(
 struct Request {
     state: AppState,
     session: SessionUser,
+    /// The client accepts gzip: send the compressed answer.
+    gzip: bool,
     dataset: String,
     endpoint: &'static str,
     canonical: String,
@@ -97,9 +101,14 @@ struct Request {
 }
 
 impl Request {
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "one call per endpoint, each naming every part"
+    )]
     fn new(
         state: AppState,
         session: SessionUser,
+        gzip: AcceptsGzip,
         dataset: String,
         endpoint: &'static str,
         pairs: &[(String, String)],
@@ -109,6 +118,7 @@ impl Request {
         Self {
             state,
             session,
+            gzip: gzip.0,
             dataset,
             endpoint,
             canonical: query::canonical(pairs),
@@ -147,6 +157,7 @@ impl Request {
         let Request {
             state,
             session,
+            gzip,
             dataset,
             endpoint,
             canonical,
@@ -154,23 +165,61 @@ impl Request {
             kind,
         } = self;
         let cache = state.cache.clone();
-        let (bytes, lookup) = blocking(&state, move |store| {
-            let generation = generation(store, &dataset)?;
-            let key = format!("{endpoint}\u{1f}{dataset}\u{1f}{generation}\u{1f}{canonical}");
-            let (bytes, lookup) = cache.get_or_compute(&key, || to_bytes(&compute(store)?));
-            let bytes = bytes?;
+        let finish = move |store: &mut SqliteStore, key: &str, bytes: Bytes| {
+            // The compressed answer is kept too, made from the plain one when first asked.
+            let compressed = gzip && bytes.len() >= compress::MIN_BYTES;
+            let bytes = if compressed {
+                cache
+                    .get_or_compute(&format!("{key}\u{1f}gzip"), || compress::gzip(&bytes))
+                    .0?
+            } else {
+                bytes
+            };
             record(store, &session, action, &object, Outcome::Ok)?;
-            Ok((bytes, lookup))
-        })
-        .await?;
+            Ok((bytes, compressed))
+        };
+        // A kept answer is sent at once; otherwise the request computes it, or waits
+        // for the request computing it, without holding one of the pool's permits.
+        let found = {
+            let cache = state.cache.clone();
+            blocking(&state, move |store| {
+                let generation = generation(store, &dataset)?;
+                let key = format!("{endpoint}\u{1f}{dataset}\u{1f}{generation}\u{1f}{canonical}");
+                match cache.get(&key) {
+                    Some(bytes) => finish(store, &key, bytes).map(Ok),
+                    None => Ok(Err((key, finish))),
+                }
+            })
+            .await?
+        };
+        let ((bytes, compressed), lookup) = match found {
+            Ok(done) => (done, Lookup::Hit),
+            Err((key, finish)) => {
+                let cache = state.cache.clone();
+                blocking_unbounded(&state, move |store| {
+                    let (bytes, lookup) = cache.get_or_compute(&key, || {
+                        store.set_memory_map(true).map_err(ApiError::internal)?;
+                        let answer = compute(store);
+                        store.set_memory_map(false).map_err(ApiError::internal)?;
+                        to_bytes(&answer?)
+                    });
+                    Ok((finish(store, &key, bytes?)?, lookup))
+                })
+                .await?
+            }
+        };
         let mut r = bytes.into_response();
         let content_type = match kind {
             Kind::GeoJson => "application/geo+json",
             Kind::Json => "application/json",
         };
-        r.headers_mut()
-            .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-        r.headers_mut().insert(
+        let h = r.headers_mut();
+        h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+        h.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+        if compressed {
+            h.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+        }
+        h.insert(
             "x-streetlight-cache",
             HeaderValue::from_static(match lookup {
                 Lookup::Hit => "hit",
@@ -181,23 +230,23 @@ impl Request {
     }
 }
 
-/// What identifies a dataset's current data: its last update and event count. A new
-/// load changes it, so cached answers of the old data are not served.
+/// What identifies a dataset's current data ([`sl_engine::Store::data_generation`]): a
+/// new load, revision or retraction changes it, so cached answers of the old data are
+/// not served. Read on every request, so it must not count the events.
 fn generation(store: &SqliteStore, dataset: &str) -> Result<String, ApiError> {
-    let found = store
-        .datasets()
-        .map_err(ApiError::internal)?
-        .into_iter()
-        .find(|d| d.name == dataset);
-    match found {
-        Some(d) => Ok(format!(
-            "{}/{}/{}",
-            d.updated_at, d.events, d.retracted_events
-        )),
-        None => Err(ApiError::not_found(format!(
+    let not_found = || {
+        ApiError::not_found(format!(
             "no dataset `{dataset}`: GET /api/datasets lists them"
-        ))),
-    }
+        ))
+    };
+    let id = store
+        .dataset_id(dataset)
+        .map_err(ApiError::internal)?
+        .ok_or_else(not_found)?;
+    store
+        .data_generation(id)
+        .map_err(ApiError::internal)?
+        .ok_or_else(not_found)
 }
 
 pub(crate) fn record(
@@ -307,7 +356,13 @@ struct BacktestQuery {
 }
 
 /// The path and query every analysis endpoint takes.
-type Args = (State<AppState>, SessionUser, Path<String>, RawQuery);
+type Args = (
+    State<AppState>,
+    SessionUser,
+    Path<String>,
+    RawQuery,
+    AcceptsGzip,
+);
 
 // ---------------------------------------------------------------------------------
 // Handlers.
@@ -324,7 +379,7 @@ type Args = (State<AppState>, SessionUser, Path<String>, RawQuery);
     )
 )]
 pub async fn boundary(
-    (State(state), session, Path(name), RawQuery(raw)): Args,
+    (State(state), session, Path(name), RawQuery(raw), gzip): Args,
 ) -> Result<Response, ApiError> {
     let pairs = query::pairs(raw.as_deref())?;
     if let Some((k, _)) = pairs.iter().find(|(_, v)| !v.is_empty()) {
@@ -335,6 +390,7 @@ pub async fn boundary(
     let req = Request::new(
         state,
         session,
+        gzip,
         name.clone(),
         "boundary",
         &pairs,
@@ -400,13 +456,14 @@ fn sl_ingest_boundary(body: &str) -> Result<sl_engine::Boundary, ApiError> {
     )
 )]
 pub async fn events(
-    (State(state), session, Path(name), RawQuery(raw)): Args,
+    (State(state), session, Path(name), RawQuery(raw), gzip): Args,
 ) -> Result<Response, ApiError> {
     let pairs = query::pairs(raw.as_deref())?;
     let q: EventsQuery = query::parse(&pairs)?;
     let req = Request::new(
         state,
         session,
+        gzip,
         name.clone(),
         "events",
         &pairs,
@@ -502,13 +559,14 @@ pub async fn events(
     )
 )]
 pub async fn aggregate(
-    (State(state), session, Path(name), RawQuery(raw)): Args,
+    (State(state), session, Path(name), RawQuery(raw), gzip): Args,
 ) -> Result<Response, ApiError> {
     let pairs = query::pairs(raw.as_deref())?;
     let q: AggregateQuery = query::parse(&pairs)?;
     let req = Request::new(
         state,
         session,
+        gzip,
         name.clone(),
         "aggregate",
         &pairs,
@@ -539,13 +597,14 @@ pub async fn aggregate(
     )
 )]
 pub async fn hotspots(
-    (State(state), session, Path(name), RawQuery(raw)): Args,
+    (State(state), session, Path(name), RawQuery(raw), gzip): Args,
 ) -> Result<Response, ApiError> {
     let pairs = query::pairs(raw.as_deref())?;
     let q: HotspotsQuery = query::parse(&pairs)?;
     let req = Request::new(
         state,
         session,
+        gzip,
         name.clone(),
         "hotspots",
         &pairs,
@@ -581,7 +640,7 @@ pub async fn hotspots(
     )
 )]
 pub async fn forecast(
-    (State(state), session, Path(name), RawQuery(raw)): Args,
+    (State(state), session, Path(name), RawQuery(raw), gzip): Args,
 ) -> Result<Response, ApiError> {
     let pairs = query::pairs(raw.as_deref())?;
     let q: ForecastQuery = query::parse(&pairs)?;
@@ -597,6 +656,7 @@ pub async fn forecast(
     let req = Request::new(
         state,
         session,
+        gzip,
         name.clone(),
         "forecast",
         &pairs,
@@ -636,13 +696,14 @@ pub async fn forecast(
     )
 )]
 pub async fn priorities(
-    (State(state), session, Path(name), RawQuery(raw)): Args,
+    (State(state), session, Path(name), RawQuery(raw), gzip): Args,
 ) -> Result<Response, ApiError> {
     let pairs = query::pairs(raw.as_deref())?;
     let q: PrioritiesQuery = query::parse(&pairs)?;
     let req = Request::new(
         state,
         session,
+        gzip,
         name.clone(),
         "priorities",
         &pairs,
@@ -672,13 +733,14 @@ pub async fn priorities(
     )
 )]
 pub async fn patterns(
-    (State(state), session, Path(name), RawQuery(raw)): Args,
+    (State(state), session, Path(name), RawQuery(raw), gzip): Args,
 ) -> Result<Response, ApiError> {
     let pairs = query::pairs(raw.as_deref())?;
     let q: PatternsQuery = query::parse(&pairs)?;
     let req = Request::new(
         state,
         session,
+        gzip,
         name.clone(),
         "patterns",
         &pairs,
@@ -709,13 +771,14 @@ pub async fn patterns(
     )
 )]
 pub async fn near_repeat(
-    (State(state), session, Path(name), RawQuery(raw)): Args,
+    (State(state), session, Path(name), RawQuery(raw), gzip): Args,
 ) -> Result<Response, ApiError> {
     let pairs = query::pairs(raw.as_deref())?;
     let q: NearRepeatQuery = query::parse(&pairs)?;
     let req = Request::new(
         state,
         session,
+        gzip,
         name.clone(),
         "near-repeat",
         &pairs,
@@ -758,13 +821,14 @@ pub async fn near_repeat(
     )
 )]
 pub async fn backtest(
-    (State(state), session, Path(name), RawQuery(raw)): Args,
+    (State(state), session, Path(name), RawQuery(raw), gzip): Args,
 ) -> Result<Response, ApiError> {
     let pairs = query::pairs(raw.as_deref())?;
     let q: BacktestQuery = query::parse(&pairs)?;
     let req = Request::new(
         state,
         session,
+        gzip,
         name.clone(),
         "backtest",
         &pairs,

@@ -221,6 +221,7 @@ pub(crate) fn audit_read(
     object: &str,
 ) -> Result<(), ApiError> {
     let ctx = Context::user(&session.user, &session.source, auth::now_ms());
+    let _writes = crate::write_lock();
     audit::record(store, &ctx, Action::DataRead, object, Outcome::Ok)
         .map(|_| ())
         .map_err(ApiError::internal)

@@ -137,6 +137,9 @@ impl FromRequestParts<AppState> for SessionUser {
             ));
         };
         let user = blocking(state, move |store| {
+            // Authenticating writes the session's last-seen time: queue with the
+            // server's other writes rather than in SQLite's busy handler.
+            let _writes = crate::write_lock();
             accounts::authenticate(store, &token, now_ms()).map_err(account_error)
         })
         .await?;

@@ -53,6 +53,15 @@ impl Cache {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// The kept answer for `key`, if there is one; never waits for one being computed.
+    pub fn get(&self, key: &str) -> Option<Bytes> {
+        let slot = self.lock().slots.get(key).cloned()?;
+        match slot.get() {
+            Some(Ok(bytes)) => Some(bytes.clone()),
+            _ => None,
+        }
+    }
+
     /// The answer for `key`, computing it with `f` when no answer is kept. Blocks while
     /// another thread computes the same key: call it on the blocking pool.
     pub fn get_or_compute(
@@ -126,6 +135,8 @@ mod tests {
             (Bytes::from_static(b"answer"), Lookup::Hit)
         );
         assert_eq!(runs.load(Ordering::SeqCst), 1);
+        assert_eq!(cache.get("a"), Some(Bytes::from_static(b"answer")));
+        assert_eq!(cache.get("b"), None);
         let fail = || Err(ApiError::bad_request("no"));
         assert!(cache.get_or_compute("b", fail).0.is_err());
         // A failure is not kept: the next call computes again.

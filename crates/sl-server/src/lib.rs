@@ -15,6 +15,7 @@ pub mod analytics;
 pub mod api;
 pub mod auth;
 pub mod cache;
+pub mod compress;
 pub mod context;
 pub mod error;
 pub mod query;
@@ -50,12 +51,14 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// A state over the store file `db`, with an empty pool and cache.
+    /// A state over the store file `db`, with an empty pool and cache. Starts the
+    /// pool's checkpoint thread ([`Pool`]), which ends once the state is dropped.
     pub fn new(db: PathBuf, secure_cookies: bool) -> Self {
+        let db = Arc::new(db);
         Self {
-            db: Arc::new(db),
+            pool: Pool::start(&db),
+            db,
             secure_cookies,
-            pool: Arc::new(Pool::default()),
             cache: Arc::new(cache::Cache::new(CACHE_BYTES)),
         }
     }
@@ -64,14 +67,36 @@ impl AppState {
 /// Largest total size of cached analysis answers, bytes.
 pub const CACHE_BYTES: usize = 512 * 1024 * 1024;
 
-/// Most idle connections kept.
-const POOL_IDLE: usize = 32;
+/// Most store connections open at once, and so most store tasks running at once.
+const POOL_CONNECTIONS: usize = 16;
+
+/// How often the checkpoint thread copies the write-ahead log into the store file.
+const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(200);
+/// Most unlocked checkpoints in one round of the checkpoint thread.
+const CHECKPOINT_ROUNDS: usize = 8;
+/// Log pages left after the unlocked checkpoints that the locked one may copy.
+const CHECKPOINT_LOCKED_PAGES: u64 = 256;
 
 /// Store connections kept open between requests (opening one runs PRAGMAs and the
-/// schema check).
-#[derive(Default)]
+/// schema check, which writes), and the permits that bound how many store tasks run at
+/// once: a burst of requests queues for a permit instead of starting a blocking thread
+/// and opening a connection each.
+///
+/// Every request writes (session activity, its audit record), so the write-ahead log
+/// grows all the time. SQLite's default is that the commit that takes the log past a
+/// size copies it into the store file, with two `fsync`s, while every other request
+/// waits to write behind it. Here a thread of the pool's own does that work instead:
+/// every [`CHECKPOINT_EVERY`] it copies what it can while requests go on writing
+/// (`SqliteStore::checkpoint`), then, holding [`write_lock`], copies the few pages
+/// written meanwhile, so that the log is all in the store file and the next commit
+/// starts it again from the beginning. The pool's connections do not checkpoint at
+/// commit. The short locked step keeps the log from growing without bound under
+/// sustained load.
 pub struct Pool {
     idle: Mutex<Vec<sl_engine::SqliteStore>>,
+    permits: Arc<tokio::sync::Semaphore>,
+    /// The checkpoint thread runs: connections leave checkpoints to it.
+    checkpointer: bool,
 }
 
 impl std::fmt::Debug for Pool {
@@ -81,18 +106,87 @@ impl std::fmt::Debug for Pool {
 }
 
 impl Pool {
+    /// A pool over `db` and its checkpoint thread, which ends once the pool is dropped.
+    /// Should the thread not start, connections checkpoint at commit as usual.
+    fn start(db: &Arc<PathBuf>) -> Arc<Self> {
+        Arc::new_cyclic(|pool: &std::sync::Weak<Pool>| {
+            let (db, weak) = (db.clone(), pool.clone());
+            let started = std::thread::Builder::new()
+                .name("sl-checkpoint".into())
+                .spawn(move || checkpoints(&db, &weak))
+                .is_ok();
+            Pool {
+                idle: Mutex::default(),
+                permits: Arc::new(tokio::sync::Semaphore::new(POOL_CONNECTIONS)),
+                checkpointer: started,
+            }
+        })
+    }
+
     fn take(&self, db: &std::path::Path) -> Result<sl_engine::SqliteStore, ApiError> {
         let idle = self.idle.lock().unwrap_or_else(|p| p.into_inner()).pop();
-        match idle {
-            Some(store) => Ok(store),
-            None => sl_engine::SqliteStore::open(db).map_err(ApiError::internal),
+        if let Some(store) = idle {
+            return Ok(store);
         }
+        let store = {
+            let _writes = write_lock();
+            sl_engine::SqliteStore::open(db).map_err(ApiError::internal)?
+        };
+        // Short reads between other connections' writes: no memory map (the long reads
+        // of analyses turn it on while they run).
+        store.set_memory_map(false).map_err(ApiError::internal)?;
+        if self.checkpointer {
+            store
+                .set_wal_upkeep_at_commit(false)
+                .map_err(ApiError::internal)?;
+        }
+        Ok(store)
     }
 
     fn give_back(&self, store: sl_engine::SqliteStore) {
         let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
-        if idle.len() < POOL_IDLE {
+        if idle.len() < POOL_CONNECTIONS {
             idle.push(store);
+        }
+    }
+}
+
+/// The checkpoint thread of a pool ([`Pool`]): runs until the pool is dropped. A
+/// failure is reported and retried at the next round with a new connection.
+fn checkpoints(db: &std::path::Path, pool: &std::sync::Weak<Pool>) {
+    let mut store: Option<sl_engine::SqliteStore> = None;
+    loop {
+        std::thread::sleep(CHECKPOINT_EVERY);
+        if pool.strong_count() == 0 {
+            return;
+        }
+        if store.is_none() {
+            if !db.exists() {
+                continue;
+            }
+            let _writes = write_lock();
+            store = sl_engine::SqliteStore::open(db).ok();
+        }
+        let Some(s) = &store else { continue };
+        let round = (|| {
+            // Unlocked rounds while requests write; each leaves less for the next.
+            let mut left = 0;
+            for _ in 0..CHECKPOINT_ROUNDS {
+                let (log, copied) = s.checkpoint()?;
+                left = log - copied.min(log);
+                if left <= CHECKPOINT_LOCKED_PAGES {
+                    break;
+                }
+            }
+            if left > 0 {
+                let _writes = write_lock();
+                s.checkpoint()?;
+            }
+            Ok::<(), sl_engine::StoreError>(())
+        })();
+        if let Err(e) = round {
+            eprintln!("checkpoint of {} failed, retrying: {e}", db.display());
+            store = None;
         }
     }
 }
@@ -136,14 +230,47 @@ async fn api_headers(
     r
 }
 
-/// Runs `f` on tokio's blocking pool with a store connection from the pool.
+/// Runs `f` on tokio's blocking pool with a store connection from the pool, once one of
+/// the pool's permits is free (at most `POOL_CONNECTIONS` tasks at once).
 pub async fn blocking<T, F>(state: &AppState, f: F) -> Result<T, ApiError>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut sl_engine::SqliteStore) -> Result<T, ApiError> + Send + 'static,
+{
+    let permit = state
+        .pool
+        .permits
+        .clone()
+        .acquire_owned()
+        .await
+        .map_err(|e| ApiError::internal(format!("the store pool is closed: {e}")))?;
+    run_blocking(state, Some(permit), f).await
+}
+
+/// [`blocking`] without a permit: for work that mostly waits on other work (a request
+/// for an analysis being computed waits for its answer), which must not keep permits
+/// from short requests meanwhile. Its connection goes back to the pool.
+pub async fn blocking_unbounded<T, F>(state: &AppState, f: F) -> Result<T, ApiError>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut sl_engine::SqliteStore) -> Result<T, ApiError> + Send + 'static,
+{
+    run_blocking(state, None, f).await
+}
+
+async fn run_blocking<T, F>(
+    state: &AppState,
+    permit: Option<tokio::sync::OwnedSemaphorePermit>,
+    f: F,
+) -> Result<T, ApiError>
 where
     T: Send + 'static,
     F: FnOnce(&mut sl_engine::SqliteStore) -> Result<T, ApiError> + Send + 'static,
 {
     let (db, pool) = (state.db.clone(), state.pool.clone());
     tokio::task::spawn_blocking(move || {
+        // Held until the task ends, even when the request is dropped before.
+        let _permit = permit;
         let mut store = pool.take(&db)?;
         let result = f(&mut store);
         pool.give_back(store);

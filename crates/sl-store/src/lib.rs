@@ -107,6 +107,14 @@ pub trait Store {
     fn source_counts(&self, source: SourceId) -> Result<SourceCounts>;
     /// Registered datasets with totals.
     fn datasets(&self) -> Result<Vec<DatasetInfo>>;
+    /// A fingerprint of a dataset's stored data: it changes whenever the dataset's
+    /// events do (a load, a revision, a retraction, a superseded file) and when its
+    /// registry entry is refreshed, and it is equal for equal stored data. Unlike the
+    /// totals of [`Store::datasets`] it does not count the events: it reads the
+    /// registry, the source table and the retracted events only, so it is cheap enough
+    /// to check on every request (the server's answer cache keys on it). `None` when
+    /// there is no such dataset.
+    fn data_generation(&self, dataset: DatasetId) -> Result<Option<String>>;
     /// Sources of a dataset.
     fn sources(&self, dataset: DatasetId) -> Result<Vec<SourceInfo>>;
     /// Calls `f` for each stored event of a dataset matching `filter`.

@@ -10,6 +10,15 @@ use crate::{Result, Store, StoreError};
 
 const SCHEMA_VERSION: i64 = 2;
 
+/// Size of the memory map of the store file, bytes.
+const MMAP_BYTES: u64 = 1 << 30;
+
+/// Pages of write-ahead log after which a commit checkpoints (~128 MiB at 8 KiB pages).
+const WAL_AUTOCHECKPOINT_PAGES: i64 = 16_384;
+
+/// Size the write-ahead log file is truncated to when it starts again, bytes.
+const JOURNAL_SIZE_LIMIT: i64 = 64 << 20;
+
 const SCHEMA: &str = r#"
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS datasets (
@@ -239,6 +248,55 @@ impl SqliteStore {
         Self::init(conn, path)
     }
 
+    /// Turns the memory map of the store file on (as [`SqliteStore::open`] leaves it)
+    /// or off. Long reads (analyses scanning a whole dataset) run markedly faster with
+    /// it. A connection among many in one process, some reading while others write
+    /// (the HTTP server's pool), does better without it between long reads: SQLite
+    /// unmaps a connection's whole map at its next transaction after any other
+    /// connection has committed, and the server writes at every request (session
+    /// activity, audit records), so the map would be torn down and faulted in again
+    /// all the time.
+    pub fn set_memory_map(&self, on: bool) -> Result<()> {
+        let bytes = if on { MMAP_BYTES } else { 0 };
+        self.conn
+            .execute_batch(&format!("PRAGMA mmap_size={bytes};"))?;
+        Ok(())
+    }
+
+    /// Turns the upkeep of the write-ahead log at commit on (as
+    /// [`SqliteStore::open`] leaves it) or off. On, the commit that takes the log past
+    /// 16,384 pages copies it into the store file (a checkpoint, with two `fsync`s),
+    /// and the first commit after the log starts again from its beginning truncates
+    /// the file to 64 MiB. Off, neither happens at commit: for a connection whose
+    /// process checkpoints on a thread of its own ([`SqliteStore::checkpoint`]) and
+    /// whose every request commits (the HTTP server), where either would stall every
+    /// request waiting to write behind the one that does it. The log file then keeps
+    /// the largest size it reached until the last connection closes.
+    pub fn set_wal_upkeep_at_commit(&self, on: bool) -> Result<()> {
+        let (pages, limit) = if on {
+            (WAL_AUTOCHECKPOINT_PAGES, JOURNAL_SIZE_LIMIT)
+        } else {
+            (0, -1)
+        };
+        self.conn.execute_batch(&format!(
+            "PRAGMA wal_autocheckpoint={pages}; PRAGMA journal_size_limit={limit};"
+        ))?;
+        Ok(())
+    }
+
+    /// Copies what it can of the write-ahead log into the store file without waiting
+    /// for other connections (a passive checkpoint: writers go on writing meanwhile).
+    /// Returns the log's pages and how many of them are now in the store file; once
+    /// all are, the next writer starts the log again from its beginning.
+    pub fn checkpoint(&self) -> Result<(u64, u64)> {
+        let (_busy, log, done): (i64, i64, i64) =
+            self.conn
+                .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                })?;
+        Ok((log.max(0) as u64, done.max(0) as u64))
+    }
+
     /// An in-memory store (tests).
     pub fn in_memory() -> Result<Self> {
         Self::init(Connection::open_in_memory()?, Path::new(":memory:"))
@@ -258,12 +316,16 @@ impl SqliteStore {
         }
         // WAL with synchronous=NORMAL: a commit is durable against a process crash (the
         // case the ingest guarantees are about); a power loss may drop the last commits,
-        // never corrupt the file. Checkpoints run every ~64 MiB of WAL rather than 4 MiB,
-        // which halves the writes of a bulk load.
+        // never corrupt the file. Checkpoints run every 16,384 pages of WAL (128 MiB) rather
+        // than 1,000, which halves the writes of a bulk load.
         conn.execute_batch(
             "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;
-             PRAGMA cache_size=-131072; PRAGMA mmap_size=1073741824; PRAGMA wal_autocheckpoint=16384; PRAGMA journal_size_limit=67108864;",
+             PRAGMA cache_size=-131072;",
         )?;
+        conn.execute_batch(&format!(
+            "PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT_PAGES}; PRAGMA journal_size_limit={JOURNAL_SIZE_LIMIT};"
+        ))?;
+        conn.execute_batch(&format!("PRAGMA mmap_size={MMAP_BYTES};"))?;
         let existing: Option<String> = conn
             .query_row(
                 "SELECT value FROM sqlite_master m, meta WHERE m.name='meta' AND meta.key='schema_version'",
@@ -600,9 +662,8 @@ impl Store for SqliteStore {
     fn dataset_id(&self, name: &str) -> Result<Option<DatasetId>> {
         Ok(self
             .conn
-            .query_row("SELECT id FROM datasets WHERE name=?1", [name], |r| {
-                r.get(0)
-            })
+            .prepare_cached("SELECT id FROM datasets WHERE name=?1")?
+            .query_row([name], |r| r.get(0))
             .optional()?
             .map(DatasetId))
     }
@@ -851,6 +912,61 @@ impl Store for SqliteStore {
             })
         })?;
         Ok(rows.collect::<std::result::Result<_, _>>()?)
+    }
+
+    fn data_generation(&self, dataset: DatasetId) -> Result<Option<String>> {
+        // One read transaction: the three reads see the same state.
+        let tx = self.conn.unchecked_transaction()?;
+        let Some(updated_at) = tx
+            .prepare_cached("SELECT updated_at FROM datasets WHERE id=?1")?
+            .query_row([dataset.0], |r| r.get::<_, String>(0))
+            .optional()?
+        else {
+            return Ok(None);
+        };
+        // Events change only in a batch of a load, which updates its source's counters
+        // in the same transaction (inserts, revisions), when a superseded file's source
+        // row goes with its events, and when retractions are reconciled (the retracted
+        // flags, listed by the partial index `events_retracted`).
+        let mut h = xxhash_rust::xxh3::Xxh3::new();
+        let mut sources = 0u64;
+        let mut stmt = tx.prepare_cached(
+            "SELECT id, sha256, profile_sha256, rows_committed, inserted, updated, unchanged, complete
+             FROM sources WHERE dataset_id=?1 ORDER BY id",
+        )?;
+        let mut rows = stmt.query([dataset.0])?;
+        while let Some(r) = rows.next()? {
+            sources += 1;
+            for i in [0, 3, 4, 5, 6, 7] {
+                h.update(&r.get::<_, i64>(i)?.to_le_bytes());
+            }
+            for i in [1, 2] {
+                h.update(r.get_ref(i)?.as_str().unwrap_or_default().as_bytes());
+                h.update(&[0]);
+            }
+        }
+        drop(rows);
+        drop(stmt);
+        // The id is written into the statement rather than bound: with a bound value,
+        // SQLite re-plans the statement at every run, as the planner checks the
+        // table's partial indexes against it.
+        let mut retracted = 0u64;
+        let mut stmt = tx.prepare_cached(&format!(
+            "SELECT id FROM events WHERE dataset_id={} AND retracted=1 ORDER BY id",
+            dataset.0
+        ))?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            retracted += 1;
+            h.update(&r.get::<_, i64>(0)?.to_le_bytes());
+        }
+        drop(rows);
+        drop(stmt);
+        tx.commit()?;
+        Ok(Some(format!(
+            "{updated_at}/{sources}/{retracted}/{:016x}",
+            h.digest()
+        )))
     }
 
     fn sources(&self, dataset: DatasetId) -> Result<Vec<SourceInfo>> {
@@ -1121,11 +1237,8 @@ impl Store for SqliteStore {
     fn user_by_id(&self, id: i64) -> Result<Option<UserRecord>> {
         Ok(self
             .conn
-            .query_row(
-                &format!("SELECT {USER_COLUMNS} FROM users WHERE id=?1"),
-                [id],
-                user_row,
-            )
+            .prepare_cached(&format!("SELECT {USER_COLUMNS} FROM users WHERE id=?1"))?
+            .query_row([id], user_row)
             .optional()?)
     }
 
@@ -1212,8 +1325,10 @@ impl Store for SqliteStore {
     fn session(&self, token_hash: &str) -> Result<Option<SessionRecord>> {
         Ok(self
             .conn
-            .query_row(
+            .prepare_cached(
                 "SELECT token_hash, user_id, created_ms, last_seen_ms, revoked FROM sessions WHERE token_hash=?1",
+            )?
+            .query_row(
                 [token_hash],
                 |r| {
                     Ok(SessionRecord {
@@ -1229,10 +1344,11 @@ impl Store for SqliteStore {
     }
 
     fn touch_session(&mut self, token_hash: &str, now_ms: i64) -> Result<()> {
-        self.conn.execute(
-            "UPDATE sessions SET last_seen_ms=?2 WHERE token_hash=?1 AND revoked=0 AND last_seen_ms < ?2",
-            params![token_hash, now_ms],
-        )?;
+        self.conn
+            .prepare_cached(
+                "UPDATE sessions SET last_seen_ms=?2 WHERE token_hash=?1 AND revoked=0 AND last_seen_ms < ?2",
+            )?
+            .execute(params![token_hash, now_ms])?;
         Ok(())
     }
 
@@ -1431,21 +1547,19 @@ impl SqliteStore {
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let last: Option<(i64, String)> = tx
-            .query_row(
-                "SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1",
-                [],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
+            .prepare_cached("SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1")?
+            .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()?;
         let (id, prev_hash) = match last {
             Some((id, hash)) => (id + 1, hash),
             None => (1, genesis.to_string()),
         };
         let hash = seal(id, &prev_hash, entry);
-        tx.execute(
+        tx.prepare_cached(
             "INSERT INTO audit_log (id, ts_ms, actor, action, object, outcome, source, prev_hash, hash)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-            params![
+        )?
+        .execute(params![
                 id,
                 entry.ts_ms,
                 entry.actor,
@@ -1504,6 +1618,88 @@ mod tests {
             .expect("mode");
         assert_eq!(mode, "wal");
         assert!(s.check_integrity().expect("check").is_ok());
+    }
+
+    /// The fingerprint of a dataset's data follows every table the events change
+    /// with (the registry entry, the sources' counters, the retracted flags, even
+    /// when their number stays), is stable otherwise, and ignores other datasets,
+    /// sessions and the audit log.
+    #[test]
+    fn data_generation_follows_what_changes_the_events() {
+        let mut s = SqliteStore::in_memory().expect("store");
+        let spec = |name: &str| DatasetSpec {
+            name: name.into(),
+            title: "t".into(),
+            kind: "incident_report".into(),
+            time_zone: "UTC".into(),
+            local_crs: "EPSG:32618".into(),
+            profile_name: "p".into(),
+            profile_sha256: "00".into(),
+            profile_text: String::new(),
+            provenance: String::new(),
+            harm_source: String::new(),
+        };
+        let ds = s.upsert_dataset(&spec("a")).expect("dataset");
+        let other = s.upsert_dataset(&spec("b")).expect("dataset");
+        assert_eq!(s.data_generation(DatasetId(99)).expect("read"), None);
+        let source = s
+            .open_source(
+                ds,
+                &SourceFile {
+                    file_name: "f.csv".into(),
+                    file_path: "f.csv".into(),
+                    sha256: "ab".into(),
+                    size_bytes: 1,
+                    profile_sha256: "00".into(),
+                },
+            )
+            .expect("source");
+        s.conn
+            .execute_batch(&format!(
+                "INSERT INTO offences (id, dataset_id, code, description, category, harm) VALUES (1, {d}, 'c', '', 'robbery', 1);
+                 INSERT INTO events (id, dataset_id, key_hash, source_key, t_from, t_to, precision, offence_id, content_hash, origin_source, origin_row)
+                 VALUES (1, {d}, 1, '1', 0, 0, 'exact', 1, 1, {src}, 1), (2, {d}, 2, '2', 0, 0, 'exact', 1, 2, {src}, 2);",
+                d = ds.0,
+                src = source.id.0
+            ))
+            .expect("events");
+        let g = |s: &SqliteStore| s.data_generation(ds).expect("read").expect("dataset");
+        let mut seen = vec![g(&s)];
+        let mut changed = |s: &mut SqliteStore, sql: &str| {
+            s.conn.execute_batch(sql).expect("change");
+            let now = g(s);
+            assert!(!seen.contains(&now), "{sql}: {now} seen before");
+            seen.push(now);
+        };
+        changed(&mut s, "UPDATE sources SET rows_committed=2, inserted=2");
+        changed(&mut s, "UPDATE sources SET updated=1");
+        changed(&mut s, "UPDATE sources SET complete=1");
+        changed(&mut s, "UPDATE events SET retracted=1 WHERE id=1");
+        changed(
+            &mut s,
+            "UPDATE events SET retracted=0 WHERE id=1; UPDATE events SET retracted=1 WHERE id=2",
+        );
+        changed(
+            &mut s,
+            "UPDATE datasets SET updated_at='later' WHERE name='a'",
+        );
+        changed(&mut s, "DELETE FROM events; DELETE FROM sources");
+        let before = g(&s);
+        s.conn
+            .execute_batch("UPDATE datasets SET updated_at='x' WHERE name='b'")
+            .expect("other dataset");
+        let user = s.insert_user(&new_user("carol")).expect("user");
+        s.insert_session(&SessionRecord {
+            token_hash: "h".into(),
+            user_id: user,
+            created_ms: 1,
+            last_seen_ms: 1,
+            revoked: false,
+        })
+        .expect("session");
+        s.touch_session("h", 2).expect("touch");
+        assert_eq!(g(&s), before);
+        assert_ne!(s.data_generation(other).expect("read"), Some(before));
     }
 
     fn new_user<'a>(name: &'a str) -> NewUser<'a> {

@@ -308,6 +308,51 @@ async fn answers_are_cached_by_request_and_audited() {
     assert!(sl_engine::audit::verify(&store).expect("verify").is_ok());
 }
 
+/// Clients that accept gzip get the same answer compressed (kept beside the plain one);
+/// the others, and small answers, get it as it is.
+#[tokio::test]
+async fn answers_go_gzip_compressed_to_clients_that_accept_it() {
+    let c = Client::as_role(Role::Analyst).await;
+    let path = "aggregate.geojson?cell_size=500&nonzero=true";
+    let get = |encoding: &'static str| {
+        let url = format!("{}/api/datasets/stlouis-slmpd/{path}", c.base);
+        let cookie = c.cookie.clone();
+        async move {
+            let r = reqwest::Client::new()
+                .get(url)
+                .header("cookie", cookie)
+                .header("accept-encoding", encoding)
+                .send()
+                .await
+                .expect("request");
+            assert_eq!(r.status().as_u16(), 200);
+            let headers = r.headers().clone();
+            (headers, r.bytes().await.expect("body").to_vec())
+        }
+    };
+    let (h_plain, plain) = get("identity").await;
+    assert!(h_plain.get("content-encoding").is_none());
+    assert_eq!(h_plain["vary"], "accept-encoding");
+    for encoding in ["gzip", "br;q=1, gzip;q=0.5", "*"] {
+        let (h, body) = get(encoding).await;
+        assert_eq!(h["content-encoding"], "gzip", "{encoding}");
+        assert_eq!(h["x-streetlight-cache"], "hit");
+        assert!(
+            body.len() * 4 < plain.len(),
+            "{} vs {}",
+            body.len(),
+            plain.len()
+        );
+        let mut out = Vec::new();
+        std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&body[..]), &mut out)
+            .expect("gunzip");
+        assert_eq!(out, plain, "{encoding}");
+    }
+    let (h, body) = get("gzip;q=0, *").await;
+    assert!(h.get("content-encoding").is_none());
+    assert_eq!(body, plain);
+}
+
 /// Mistakes name the parameter; limits answer 422 with the limit; viewers get
 /// aggregates but no event points, and their refusal is audited.
 #[tokio::test]
