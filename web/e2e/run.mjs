@@ -529,6 +529,31 @@ try {
     expect((await vis('ctx-rate-tracts-fill')) === 'none', 'rate choropleth still visible after unticking it');
     await page.selectOption('#dataset', 'stlouis-slmpd');
     await page.waitForSelector('#context-layers #ctx-none');
+
+    // An analyst uploads a layer from the browser (three points near downtown St. Louis),
+    // sees it listed and drawn, and removes it again so the store is as it was.
+    const name = `e2e_points_${Date.now() % 100000}`;
+    const points = {
+      type: 'FeatureCollection',
+      features: [[-90.1994, 38.6270], [-90.2050, 38.6300], [-90.1900, 38.6250]].map((c, i) => ({
+        type: 'Feature', geometry: { type: 'Point', coordinates: c }, properties: { name: `stop ${i + 1}` },
+      })),
+    };
+    await page.click('#context-layers summary');
+    await page.fill('#ctx-upload-name', name);
+    await page.setInputFiles('#ctx-upload-file', {
+      name: 'stops.geojson', mimeType: 'application/geo+json', buffer: Buffer.from(JSON.stringify(points)),
+    });
+    await page.click('#ctx-upload-submit');
+    await page.waitForSelector(`#ctx-${name}`);
+    expect(!(await page.$('#context-layers #ctx-none')), 'the "none yet" note stayed after an upload');
+    await page.check(`#ctx-${name}`);
+    await mapIdle(page, 'analyst', [`ctx-${name}-source`]);
+    expect((await vis(`ctx-${name}-circle`)) === 'visible', 'the uploaded points are not drawn');
+    await page.screenshot({ path: join(artifacts, '13-context-upload.png') });
+    const removed = await page.evaluate((n) => fetch(`/api/datasets/stlouis-slmpd/layers/${n}`,
+      { method: 'DELETE', credentials: 'same-origin' }).then((r) => r.status), name);
+    expect(removed === 204, `removing the uploaded layer answered ${removed}`);
   });
 
   await step('signing out returns to the login page', async () => {

@@ -98,6 +98,9 @@ export async function startMockServer({
     return Buffer.concat(chunks).toString('utf8');
   }
 
+  /** Layers uploaded to this mock: "dataset/name" → {info, fc}. */
+  const uploaded = new Map();
+
   async function api(req, res, url) {
     const path = url.pathname;
     const q = url.searchParams;
@@ -128,12 +131,39 @@ export async function startMockServer({
     }
     const user = sessionOf(req);
     if (!user) return error(res, 401, 'unauthenticated', 'sign in first');
+    const upload = /^\/api\/datasets\/([^/]+)\/layers\/([A-Za-z0-9_-]+)$/.exec(path);
+    if (upload && req.method === 'POST') {
+      // Kept in memory for this mock's life: listed by `layers`, served by `layers/NAME.geojson`.
+      let fc;
+      try {
+        fc = JSON.parse(await readBody(req));
+      } catch {
+        return error(res, 400, 'bad_request', 'the body is not GeoJSON');
+      }
+      const feats = Array.isArray(fc?.features) ? fc.features : [];
+      if (feats.length === 0) return error(res, 400, 'bad_request', 'the layer has no features');
+      const type = feats[0].geometry?.type ?? '';
+      const kind = /Point/.test(type) ? 'points' : /LineString/.test(type) ? 'lines' : 'polygons';
+      const info = {
+        name: upload[2], kind, features: feats.length, file_name: q.get('file_name') ?? `${upload[2]}.geojson`,
+        sha256: '', uploaded_at: new Date().toISOString(), population_field: q.get('population_field') || null,
+      };
+      uploaded.set(`${decodeURIComponent(upload[1])}/${upload[2]}`, { info, fc });
+      return send(res, 200, { ...info, replaced: false, without_geometry: 0 });
+    }
+    if (upload && req.method === 'DELETE') {
+      if (!uploaded.delete(`${decodeURIComponent(upload[1])}/${upload[2]}`)) return error(res, 404, 'not_found', 'no such layer');
+      res.writeHead(204, securityHeaders());
+      return res.end();
+    }
     if (req.method !== 'GET') return error(res, 405, 'method_not_allowed', 'use GET');
     if (path === '/api/auth/me') return send(res, 200, user);
     if (path === '/api/datasets') {
       return send(res, 200, await fixture('', 'datasets.json'));
     }
     const layer = /^\/api\/datasets\/([^/]+)\/layers\/([A-Za-z0-9_-]+)\.geojson$/.exec(path);
+    const mine = layer && uploaded.get(`${decodeURIComponent(layer[1])}/${layer[2]}`);
+    if (mine) return send(res, 200, { ...mine.fc, meta: { ...mine.info, dataset: decodeURIComponent(layer[1]) } }, 'application/geo+json');
     if (layer) return send(res, 200, await fixture(decodeURIComponent(layer[1]), `layer-${layer[2]}.geojson`), 'application/geo+json');
     const m = /^\/api\/datasets\/([^/]+)\/([a-z.-]+)$/.exec(path);
     if (!m) return error(res, 404, 'not_found', `no endpoint ${path}`);
@@ -175,8 +205,11 @@ export async function startMockServer({
       }
       case 'events.geojson':
         return send(res, 200, filterEvents(await fixture(name, 'events.geojson'), q), geo);
-      case 'layers':
-        return send(res, 200, existsSync(join(fixtures, name, 'layers.json')) ? await fixture(name, 'layers.json') : []);
+      case 'layers': {
+        const listed = existsSync(join(fixtures, name, 'layers.json')) ? await fixture(name, 'layers.json') : [];
+        const mine = [...uploaded.entries()].filter(([k]) => k.startsWith(`${name}/`)).map(([, v]) => v.info);
+        return send(res, 200, [...listed.filter((l) => !mine.some((m) => m.name === l.name)), ...mine]);
+      }
       case 'rates.geojson': {
         const layerName = q.get('layer') ?? '';
         if (!/^[A-Za-z0-9_-]+$/.test(layerName)) return error(res, 400, 'bad_request', 'layer is required');

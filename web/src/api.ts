@@ -383,6 +383,12 @@ export interface Nearby {
 }
 
 export const contextLayers = (name: string) => request<ContextLayerInfo[]>(`${ds(name)}/layers`);
+/** Adds or replaces a context layer (analysts and admins): the GeoJSON file's text as the body. */
+export const uploadContextLayer = (name: string, layer: string, geojson: string, q: Query) =>
+  request<ContextLayerInfo & { replaced: boolean; without_geometry: number }>(
+    withQuery(`${ds(name)}/layers/${encodeURIComponent(layer)}`, q),
+    { method: 'POST', headers: { 'Content-Type': 'application/geo+json' }, body: geojson },
+  );
 export const contextLayer = (name: string, layer: string) =>
   request<Layer<Record<string, unknown>, ContextLayerInfo & { dataset: string }>>(
     `${ds(name)}/layers/${encodeURIComponent(layer)}.geojson`);

@@ -74,10 +74,61 @@ export class ContextLayers {
     if (this.disposed) return;
     if (list.length === 0) {
       fieldset.append(h('p', { class: 'muted small', id: 'ctx-none' },
-        'None yet. An analyst adds them with `streetlight layer add` or POST /api/datasets/…/layers/NAME.'));
-      return;
+        'None yet. An analyst adds them below, with `streetlight layer add`, or POST /api/datasets/…/layers/NAME.'));
     }
-    list.forEach((info, i) => {
+    list.forEach((info) => this.addToggle(fieldset, info));
+    fieldset.append(this.uploadForm(fieldset));
+  }
+
+  /** A form to add a layer from a GeoJSON file (WGS84): the server checks it, names the
+   * feature it refuses, and audits the upload; viewers and supervisors get its 403. */
+  private uploadForm(fieldset: HTMLFieldSetElement): HTMLElement {
+    const name = h('input', { id: 'ctx-upload-name', name: 'layer', required: true, pattern: '[A-Za-z0-9_\\-]{1,64}', placeholder: 'bus_stops' });
+    const population = h('input', { id: 'ctx-upload-population', name: 'population_field', placeholder: 'optional, e.g. total_pop' });
+    const file = h('input', { id: 'ctx-upload-file', name: 'file', type: 'file', accept: '.geojson,.json,application/geo+json,application/json', required: true });
+    const submit = h('button', { type: 'submit', id: 'ctx-upload-submit' }, 'Upload');
+    const form = h('form', { class: 'ctx-upload', id: 'ctx-upload' },
+      h('label', { for: 'ctx-upload-name' }, 'Name'), name,
+      h('label', { for: 'ctx-upload-population' }, 'Population field'), population,
+      h('label', { for: 'ctx-upload-file' }, 'GeoJSON file (WGS84)'), file, submit);
+    form.addEventListener('submit', async (ev) => {
+      ev.preventDefault();
+      const chosen = file.files?.[0];
+      if (!chosen) return;
+      submit.disabled = true;
+      this.hooks.status(`Uploading ${chosen.name}…`);
+      try {
+        const info = await api.uploadContextLayer(this.dataset, name.value.trim(), await chosen.text(), {
+          population_field: population.value.trim(), file_name: chosen.name,
+        });
+        if (this.disposed) return;
+        const known = this.entries.find((e) => e.info.name === info.name);
+        if (known) {
+          this.hooks.status(`Layer ${info.name} replaced (${int(info.features)} features): reload the page to draw the new version.`);
+        } else {
+          fieldset.querySelector('#ctx-none')?.remove();
+          this.addToggle(fieldset, info, form);
+          this.hooks.status(`Layer ${info.name} added: ${int(info.features)} ${info.kind}.`);
+        }
+        form.reset();
+      } catch (e) {
+        this.hooks.status(`Upload: ${e instanceof Error ? e.message : String(e)}`, true);
+      } finally {
+        submit.disabled = false;
+      }
+    });
+    return h('details', { class: 'ctx-upload-box' }, h('summary', {}, 'Add a layer'), form);
+  }
+
+  /** A layer's toggle (and its rate toggle), before the upload box when `before` is in it. */
+  private addToggle(fieldset: HTMLFieldSetElement, info: api.ContextLayerInfo, before?: HTMLElement): void {
+    const place = (el: HTMLElement) => {
+      const box = before?.closest('details');
+      if (box) fieldset.insertBefore(el, box);
+      else fieldset.append(el);
+    };
+    {
+      const i = this.entries.length;
       const entry: Entry = {
         info, colour: LAYER_COLOURS[i % LAYER_COLOURS.length]!, shown: false, rate: false, loaded: false,
         rateKey: null, rateRows: new Map(), rateBreaks: [],
@@ -86,14 +137,14 @@ export class ContextLayers {
       const box = h('input', { type: 'checkbox', id: `ctx-${info.name}`, 'data-context-layer': info.name });
       box.addEventListener('change', () => void this.setShown(entry, box.checked));
       const kind = info.kind === 'points' ? 'points' : info.kind === 'lines' ? 'lines' : 'outlines';
-      fieldset.append(h('label', { class: 'toggle', title: `${info.file_name}, uploaded ${info.uploaded_at}` }, box,
+      place(h('label', { class: 'toggle', title: `${info.file_name}, uploaded ${info.uploaded_at}` }, box,
         h('i', { class: 'swatch', style: `background:${entry.colour}` }), `${info.name} (${int(info.features)} ${kind})`));
       if (info.kind === 'polygons' && info.population_field) {
         const rate = h('input', { type: 'checkbox', id: `ctx-rate-${info.name}`, 'data-rate-layer': info.name });
         rate.addEventListener('change', () => void this.setRate(entry, rate.checked));
-        fieldset.append(h('label', { class: 'toggle' }, rate, `${info.name}: rate per 1,000 residents`));
+        place(h('label', { class: 'toggle' }, rate, `${info.name}: rate per 1,000 residents`));
       }
-    });
+    }
   }
 
   private async setShown(entry: Entry, on: boolean): Promise<void> {
