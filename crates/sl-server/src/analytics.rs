@@ -364,6 +364,32 @@ type Args = (
     AcceptsGzip,
 );
 
+/// What every analysis endpoint does first: parse the query into `Q` (the command's
+/// flags), describe the request for the cache and the audit log, and refuse it (with an
+/// audit record) unless the role allows `access`.
+async fn open<Q: Parser>(
+    (State(state), session, Path(name), RawQuery(raw), gzip): Args,
+    endpoint: &'static str,
+    action: Action,
+    kind: Kind,
+    access: Access,
+) -> Result<(Q, String, Request), ApiError> {
+    let pairs = query::pairs(raw.as_deref())?;
+    let q: Q = query::parse(&pairs)?;
+    let req = Request::new(
+        state,
+        session,
+        gzip,
+        name.clone(),
+        endpoint,
+        &pairs,
+        action,
+        kind,
+    );
+    req.require(access).await?;
+    Ok((q, name, req))
+}
+
 // ---------------------------------------------------------------------------------
 // Handlers.
 
@@ -455,22 +481,15 @@ fn sl_ingest_boundary(body: &str) -> Result<sl_engine::Boundary, ApiError> {
         (status = 422, body = crate::error::ErrorBody, description = "limit or period too large")
     )
 )]
-pub async fn events(
-    (State(state), session, Path(name), RawQuery(raw), gzip): Args,
-) -> Result<Response, ApiError> {
-    let pairs = query::pairs(raw.as_deref())?;
-    let q: EventsQuery = query::parse(&pairs)?;
-    let req = Request::new(
-        state,
-        session,
-        gzip,
-        name.clone(),
+pub async fn events(args: Args) -> Result<Response, ApiError> {
+    let (q, name, req) = open::<EventsQuery>(
+        args,
         "events",
-        &pairs,
         Action::DataRead,
         Kind::GeoJson,
-    );
-    req.require(Access::Events).await?;
+        Access::Events,
+    )
+    .await?;
     if q.limit > MAX_EVENTS {
         return Err(limit(format!(
             "limit={} is more than {MAX_EVENTS} events: narrow the period or categories, or export with the command line",
@@ -558,22 +577,15 @@ pub async fn events(
         (status = 404, body = crate::error::ErrorBody)
     )
 )]
-pub async fn aggregate(
-    (State(state), session, Path(name), RawQuery(raw), gzip): Args,
-) -> Result<Response, ApiError> {
-    let pairs = query::pairs(raw.as_deref())?;
-    let q: AggregateQuery = query::parse(&pairs)?;
-    let req = Request::new(
-        state,
-        session,
-        gzip,
-        name.clone(),
+pub async fn aggregate(args: Args) -> Result<Response, ApiError> {
+    let (q, name, req) = open::<AggregateQuery>(
+        args,
         "aggregate",
-        &pairs,
         Action::DataRead,
         Kind::GeoJson,
-    );
-    req.require(Access::Read).await?;
+        Access::Read,
+    )
+    .await?;
     req.answer(move |store| {
         let set = load(store, &name, &q.select)?;
         let out = reports::hotspots::aggregate(store, &set, &q.units, q.nonzero)
@@ -596,22 +608,15 @@ pub async fn aggregate(
         (status = 422, body = crate::error::ErrorBody)
     )
 )]
-pub async fn hotspots(
-    (State(state), session, Path(name), RawQuery(raw), gzip): Args,
-) -> Result<Response, ApiError> {
-    let pairs = query::pairs(raw.as_deref())?;
-    let q: HotspotsQuery = query::parse(&pairs)?;
-    let req = Request::new(
-        state,
-        session,
-        gzip,
-        name.clone(),
+pub async fn hotspots(args: Args) -> Result<Response, ApiError> {
+    let (q, name, req) = open::<HotspotsQuery>(
+        args,
         "hotspots",
-        &pairs,
         Action::DataRead,
         Kind::GeoJson,
-    );
-    req.require(Access::Read).await?;
+        Access::Read,
+    )
+    .await?;
     if q.params.permutations > MAX_PERMUTATIONS {
         return Err(limit(format!(
             "permutations={} is more than {MAX_PERMUTATIONS}",
@@ -639,11 +644,15 @@ pub async fn hotspots(
         (status = 404, body = crate::error::ErrorBody)
     )
 )]
-pub async fn forecast(
-    (State(state), session, Path(name), RawQuery(raw), gzip): Args,
-) -> Result<Response, ApiError> {
-    let pairs = query::pairs(raw.as_deref())?;
-    let q: ForecastQuery = query::parse(&pairs)?;
+pub async fn forecast(args: Args) -> Result<Response, ApiError> {
+    let (q, name, req) = open::<ForecastQuery>(
+        args,
+        "forecast",
+        Action::ForecastRun,
+        Kind::GeoJson,
+        Access::Read,
+    )
+    .await?;
     let flagged_only = match q.cells.as_str() {
         "all" => false,
         "flagged" => true,
@@ -653,17 +662,6 @@ pub async fn forecast(
             )));
         }
     };
-    let req = Request::new(
-        state,
-        session,
-        gzip,
-        name.clone(),
-        "forecast",
-        &pairs,
-        Action::ForecastRun,
-        Kind::GeoJson,
-    );
-    req.require(Access::Read).await?;
     req.answer(move |store| {
         let base = reports::selection(store, &name, &q.select).map_err(analysis_error)?;
         let mut out = reports::forecast::forecast(
@@ -695,22 +693,15 @@ pub async fn forecast(
         (status = 404, body = crate::error::ErrorBody)
     )
 )]
-pub async fn priorities(
-    (State(state), session, Path(name), RawQuery(raw), gzip): Args,
-) -> Result<Response, ApiError> {
-    let pairs = query::pairs(raw.as_deref())?;
-    let q: PrioritiesQuery = query::parse(&pairs)?;
-    let req = Request::new(
-        state,
-        session,
-        gzip,
-        name.clone(),
+pub async fn priorities(args: Args) -> Result<Response, ApiError> {
+    let (q, name, req) = open::<PrioritiesQuery>(
+        args,
         "priorities",
-        &pairs,
         Action::DataRead,
         Kind::GeoJson,
-    );
-    req.require(Access::Read).await?;
+        Access::Read,
+    )
+    .await?;
     req.answer(move |store| {
         let set = load(store, &name, &q.select)?;
         let out = reports::priorities::priorities(store, &set, &q.units, &q.params)
@@ -732,22 +723,9 @@ pub async fn priorities(
         (status = 404, body = crate::error::ErrorBody)
     )
 )]
-pub async fn patterns(
-    (State(state), session, Path(name), RawQuery(raw), gzip): Args,
-) -> Result<Response, ApiError> {
-    let pairs = query::pairs(raw.as_deref())?;
-    let q: PatternsQuery = query::parse(&pairs)?;
-    let req = Request::new(
-        state,
-        session,
-        gzip,
-        name.clone(),
-        "patterns",
-        &pairs,
-        Action::DataRead,
-        Kind::Json,
-    );
-    req.require(Access::Read).await?;
+pub async fn patterns(args: Args) -> Result<Response, ApiError> {
+    let (q, name, req) =
+        open::<PatternsQuery>(args, "patterns", Action::DataRead, Kind::Json, Access::Read).await?;
     req.answer(move |store| {
         let set = load(store, &name, &q.select)?;
         let (report, _) =
@@ -770,22 +748,15 @@ pub async fn patterns(
         (status = 422, body = crate::error::ErrorBody, description = "too many events or permutations")
     )
 )]
-pub async fn near_repeat(
-    (State(state), session, Path(name), RawQuery(raw), gzip): Args,
-) -> Result<Response, ApiError> {
-    let pairs = query::pairs(raw.as_deref())?;
-    let q: NearRepeatQuery = query::parse(&pairs)?;
-    let req = Request::new(
-        state,
-        session,
-        gzip,
-        name.clone(),
+pub async fn near_repeat(args: Args) -> Result<Response, ApiError> {
+    let (q, name, req) = open::<NearRepeatQuery>(
+        args,
         "near-repeat",
-        &pairs,
         Action::DataRead,
         Kind::Json,
-    );
-    req.require(Access::Read).await?;
+        Access::Read,
+    )
+    .await?;
     if q.params.permutations > MAX_PERMUTATIONS {
         return Err(limit(format!(
             "permutations={} is more than {MAX_PERMUTATIONS}",
@@ -820,22 +791,15 @@ pub async fn near_repeat(
         (status = 422, body = crate::error::ErrorBody, description = "more than 520 fits (origins × models)")
     )
 )]
-pub async fn backtest(
-    (State(state), session, Path(name), RawQuery(raw), gzip): Args,
-) -> Result<Response, ApiError> {
-    let pairs = query::pairs(raw.as_deref())?;
-    let q: BacktestQuery = query::parse(&pairs)?;
-    let req = Request::new(
-        state,
-        session,
-        gzip,
-        name.clone(),
+pub async fn backtest(args: Args) -> Result<Response, ApiError> {
+    let (q, name, req) = open::<BacktestQuery>(
+        args,
         "backtest",
-        &pairs,
         Action::ForecastRun,
         Kind::Json,
-    );
-    req.require(Access::Analyse).await?;
+        Access::Analyse,
+    )
+    .await?;
     let fits = q.params.origins.saturating_mul(q.params.models.len());
     if fits > MAX_BACKTEST_FITS {
         return Err(limit(format!(
