@@ -137,15 +137,14 @@ impl Request {
 
     /// Refuses the request (and records the refusal) unless the role allows `access`.
     async fn require(&self, access: Access) -> Result<(), ApiError> {
-        let Err(e) = self.session.require(access) else {
-            return Ok(());
-        };
-        let (session, object, action) = (self.session.clone(), self.object(), self.action);
-        blocking(&self.state, move |store| {
-            record(store, &session, action, &object, Outcome::Denied)
-        })
-        .await?;
-        Err(e)
+        require(
+            &self.state,
+            &self.session,
+            access,
+            self.action,
+            self.object(),
+        )
+        .await
     }
 
     /// Answers from the cache or by running `compute` on the blocking pool.
@@ -228,6 +227,26 @@ impl Request {
         );
         Ok(r)
     }
+}
+
+/// Refuses a request (and records the refusal as `denied` on `object`) unless the
+/// session's role allows `access`. Shared by the analysis and context-layer endpoints.
+pub(crate) async fn require(
+    state: &AppState,
+    session: &SessionUser,
+    access: Access,
+    action: Action,
+    object: String,
+) -> Result<(), ApiError> {
+    let Err(e) = session.require(access) else {
+        return Ok(());
+    };
+    let session = session.clone();
+    blocking(state, move |store| {
+        record(store, &session, action, &object, Outcome::Denied)
+    })
+    .await?;
+    Err(e)
 }
 
 /// What identifies a dataset's current data ([`sl_engine::Store::data_generation`]): a

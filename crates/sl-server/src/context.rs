@@ -31,7 +31,7 @@ use sl_engine::audit::{Action, Outcome};
 use sl_engine::context_layers::{self as layers, LayerError, LayerInput, MAX_GEOJSON_BYTES};
 use utoipa::OpenApi;
 
-use crate::analytics::{analysis_error, record};
+use crate::analytics::{analysis_error, record, require};
 use crate::auth::{Access, SessionUser, now_ms};
 use crate::error::{ApiError, ErrorBody, ErrorCode};
 use crate::reports::SelectArgs;
@@ -81,26 +81,6 @@ fn layer_error(e: LayerError) -> ApiError {
         e if e.is_user_error() => ApiError::bad_request(e.to_string()),
         e => ApiError::internal(e),
     }
-}
-
-/// Refuses the request unless the role allows `access`, recording the refusal (outcome
-/// `denied`) as the analysis endpoints do.
-async fn require(
-    state: &AppState,
-    session: &SessionUser,
-    access: Access,
-    action: Action,
-    object: String,
-) -> Result<(), ApiError> {
-    let Err(e) = session.require(access) else {
-        return Ok(());
-    };
-    let session = session.clone();
-    blocking(state, move |store| {
-        record(store, &session, action, &object, Outcome::Denied)
-    })
-    .await?;
-    Err(e)
 }
 
 /// A GeoJSON answer (`application/geo+json`).
