@@ -306,7 +306,16 @@ pub async fn serve(db: PathBuf, addr: SocketAddr, secure_cookies: bool) -> Resul
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|source| ServeError::Bind { addr, source })?;
-    let app = router(AppState::new(db, secure_cookies));
+    let state = AppState::new(db, secure_cookies);
+    // The first page of the dashboard asks for the dataset list, which takes seconds
+    // to build on a large store: build it now, while the first user signs in.
+    let warm = state.clone();
+    tokio::spawn(async move {
+        if let Err(e) = api::warm_dataset_list(&warm).await {
+            eprintln!("could not prepare the dataset list ({e}); it is built at the first request");
+        }
+    });
+    let app = router(state);
     axum::serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),

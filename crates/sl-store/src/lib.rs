@@ -80,6 +80,9 @@ pub trait Store {
     fn remove_context_layer(&mut self, dataset: DatasetId, name: &str) -> Result<bool>;
     /// Looks up a dataset by name.
     fn dataset_id(&self, name: &str) -> Result<Option<DatasetId>>;
+    /// Every registered dataset's id and name, by name. Unlike [`Store::datasets`] it
+    /// counts nothing, so it is cheap enough for every request.
+    fn dataset_names(&self) -> Result<Vec<(DatasetId, String)>>;
     /// Removes earlier loads of the same file bytes made with another configuration
     /// (profile or harm table): their events, quarantined rows, retraction rows and
     /// registry entries. Returns whether anything was removed.

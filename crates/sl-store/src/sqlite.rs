@@ -668,6 +668,14 @@ impl Store for SqliteStore {
             .map(DatasetId))
     }
 
+    fn dataset_names(&self) -> Result<Vec<(DatasetId, String)>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT id, name FROM datasets ORDER BY name")?;
+        let rows = stmt.query_map([], |r| Ok((DatasetId(r.get(0)?), r.get(1)?)))?;
+        Ok(rows.collect::<std::result::Result<_, _>>()?)
+    }
+
     fn supersede_file(
         &mut self,
         dataset: DatasetId,

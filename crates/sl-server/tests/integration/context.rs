@@ -385,3 +385,56 @@ async fn context_endpoints_are_in_the_openapi_document() {
         "the main document is kept"
     );
 }
+
+/// The dataset list is kept between requests, and a load made while the server runs
+/// shows at the next request: a new dataset, then more events in it.
+#[tokio::test]
+async fn the_dataset_list_follows_loads_made_while_serving() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("s.db");
+    let base = start(&db).await;
+    let people = users(&db);
+    let (_, name, password) = people
+        .iter()
+        .find(|(r, _, _)| *r == Role::Viewer)
+        .expect("viewer");
+    let viewer = login(&base, name, password).await.1.expect("viewer cookie");
+    let list = format!("{base}/api/datasets");
+
+    let (status, before) = get_as(&list, Some(&viewer)).await;
+    assert_eq!((status, before.clone()), (200, json!([])));
+
+    ingest_toy(&db, dir.path());
+    let (status, first) = get_as(&list, Some(&viewer)).await;
+    assert_eq!(status, 200);
+    assert_eq!(first.as_array().map(Vec::len), Some(1), "{first}");
+    assert_eq!(first[0]["name"], "toy");
+    assert_eq!(first[0]["events"], 8, "{first}");
+    let (status, one) = get_as(&format!("{base}/api/datasets/toy"), Some(&viewer)).await;
+    assert_eq!((status, &one), (200, &first[0]));
+
+    let more = dir.path().join("more.csv");
+    std::fs::write(
+        &more,
+        "id,when,lon,lat,code\n9,2024-03-01 10:00,-75.19,39.96,R\n10,2024-03-02 10:00,-75.19,39.96,B\n",
+    )
+    .expect("csv");
+    let mut store = sl_engine::SqliteStore::open(&db).expect("store");
+    let profile = sl_engine::Profile::parse(PROFILE, Path::new("toy.toml")).expect("profile");
+    ingest(
+        &mut store,
+        &profile,
+        &IngestOptions::new(vec![more]),
+        &|_| {},
+    )
+    .expect("ingest");
+    drop(store);
+    let (status, second) = get_as(&list, Some(&viewer)).await;
+    assert_eq!(status, 200);
+    assert_eq!(second[0]["events"], 10, "{second}");
+    assert_eq!(second[0]["sources"].as_array().map(Vec::len), Some(2));
+    assert_eq!(
+        second[0]["last_occurrence"], "2024-03-02 10:00 EST",
+        "{second}"
+    );
+}
