@@ -7,7 +7,9 @@
 //
 // Steps: the login page, signing in, the analyst map drawn (canvas pixels checked), a layer
 // toggled, a cell's explanation, the other pages, the shift briefing on a 390×844 phone, and
-// context layers (Philadelphia's tracts, their rates per 1,000 residents, what is nearby).
+// context layers (Philadelphia's tracts, their rates per 1,000 residents, what is nearby),
+// and an administrator's page: an account added, its role changed, disabled and enabled,
+// the audit log read and its chain verified (E2E_ADMIN_USER and E2E_ADMIN_PASSWORD).
 // It fails on any console error, page error, failed request or request to another origin.
 // Screenshots go to web/e2e/artifacts/. The last line is "N passed, N failed".
 import { chromium } from 'playwright-core';
@@ -33,6 +35,8 @@ const FLAGS = [
 ];
 const USER = process.env.E2E_USER ?? 'demo';
 const PASSWORD = process.env.E2E_PASSWORD ?? 'demo';
+const ADMIN = process.env.E2E_ADMIN_USER ?? 'admin';
+const ADMIN_PASSWORD = process.env.E2E_ADMIN_PASSWORD ?? 'admin';
 const TIMEOUT = Number(process.env.E2E_TIMEOUT_MS ?? 30000);
 
 let mock = null;
@@ -133,6 +137,24 @@ async function mapIdle(page, id, sources) {
   }), id);
 }
 
+/** Signs in on the login page until `ready` shows. An account an administrator made
+ * (`streetlight user add`) first chooses its own password; the mock's accounts do not. */
+async function signIn(page, user, password, ready, shot) {
+  await page.fill('#login-name', user);
+  await page.fill('#login-password', password);
+  await page.click('#login-submit');
+  await page.waitForSelector(`${ready}, #password-form`);
+  if (await page.$('#password-form')) {
+    await page.screenshot({ path: join(artifacts, shot) });
+    const chosen = `${password}-chosen-by-e2e`;
+    await page.fill('#password-current', password);
+    await page.fill('#password-new', chosen);
+    await page.fill('#password-repeat', chosen);
+    await page.click('#password-submit');
+    await page.waitForSelector(ready);
+  }
+}
+
 const browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS, headless: true });
 let exitCode = 1;
 try {
@@ -149,21 +171,7 @@ try {
   });
 
   await step('signing in opens the analyst map', async () => {
-    await page.fill('#login-name', USER);
-    await page.fill('#login-password', PASSWORD);
-    await page.click('#login-submit');
-    // An account an administrator made (`streetlight user add`) first chooses its own
-    // password; the mock's account does not.
-    await page.waitForSelector('#map canvas, #password-form');
-    if (await page.$('#password-form')) {
-      await page.screenshot({ path: join(artifacts, '01b-choose-password.png') });
-      const chosen = `${PASSWORD}-chosen-by-e2e`;
-      await page.fill('#password-current', PASSWORD);
-      await page.fill('#password-new', chosen);
-      await page.fill('#password-repeat', chosen);
-      await page.click('#password-submit');
-      await page.waitForSelector('#map canvas');
-    }
+    await signIn(page, USER, PASSWORD, '#map canvas', '01b-choose-password.png');
     expect(page.url().includes('#/map'), `expected the map route, got ${page.url()}`);
   });
 
@@ -562,6 +570,54 @@ try {
   });
 
   await context.close();
+
+  await step('an administrator adds an account, changes it, and verifies the audit log', async () => {
+    const adminContext = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    adminContext.setDefaultTimeout(TIMEOUT);
+    const admin = await adminContext.newPage();
+    watch(admin, 'admin');
+    admin.on('dialog', (d) => void d.accept());
+    try {
+      await admin.goto(`${base}/#/admin`);
+      await admin.waitForSelector('#login-form');
+      await signIn(admin, ADMIN, ADMIN_PASSWORD, '#page', '14a-admin-password.png');
+      await admin.click('a[data-page="admin"]');
+      await admin.waitForSelector('#accounts-table');
+      const account = `e2e-viewer-${Date.now() % 1000000}`;
+      await admin.fill('#account-name', account);
+      await admin.selectOption('#account-role', 'viewer');
+      await admin.click('#account-add-submit');
+      await admin.waitForSelector(`#accounts-table tr[data-account="${account}"]`);
+      const temporary = (await admin.textContent('#temporary-password'))?.trim() ?? '';
+      expect(temporary.length >= 12, `no temporary password shown: "${temporary}"`);
+      const stateOf = () => admin.textContent(`#accounts-table tr[data-account="${account}"] .account-state`);
+      expect(/must choose a password/.test(await stateOf()), `a new account should have to choose a password: ${await stateOf()}`);
+
+      await admin.selectOption(`select[data-role-of="${account}"]`, 'supervisor');
+      await admin.waitForFunction((a) => document.querySelector(`#audit-table`)?.textContent?.includes(`user:${a} role:viewer->supervisor`) ||
+        document.querySelector('#admin-notice')?.textContent?.includes('is now supervisor'), account);
+      await admin.click(`button[data-action="disable"][data-account="${account}"]`);
+      await admin.waitForFunction((a) => /disabled/.test(document.querySelector(`#accounts-table tr[data-account="${a}"] .account-state`)?.textContent ?? ''), account);
+      await admin.click(`button[data-action="enable"][data-account="${account}"]`);
+      await admin.waitForFunction((a) => !/disabled/.test(document.querySelector(`#accounts-table tr[data-account="${a}"] .account-state`)?.textContent ?? 'disabled'), account);
+      const role = await admin.inputValue(`select[data-role-of="${account}"]`);
+      expect(role === 'supervisor', `the role shows ${role} after the change`);
+
+      const log = await admin.textContent('#audit-table');
+      for (const action of ['user.add', 'user.role', 'user.disable', 'user.enable']) {
+        expect(log.includes(action), `the audit log lacks ${action}`);
+      }
+      await admin.click('#audit-verify');
+      await admin.waitForSelector('#audit-verify-result.ok');
+      const verdict = await admin.textContent('#audit-verify-result');
+      expect(/^Intact: [\d,]+ records/.test(verdict), `chain check: ${verdict}`);
+      await admin.screenshot({ path: join(artifacts, '14-admin.png'), fullPage: true });
+      console.log(`  admin: added ${account}; ${verdict.split('.')[0]}`);
+    } finally {
+      await adminContext.close();
+    }
+  });
+
   const failed = results.filter((r) => !r.ok).length;
   console.log(`screenshots: ${artifacts}`);
   console.log(`${results.length - failed} passed, ${failed} failed`);

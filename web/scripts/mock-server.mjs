@@ -3,6 +3,7 @@
 // answers /api/* from web/fixtures/ with the shapes of web/API.md. No dependencies.
 //
 //   npm run build && npm run mock            # http://127.0.0.1:8090, sign in as demo / demo
+//                                            # (an analyst) or admin / admin
 //   PORT=9000 npm run mock
 //
 // What it does not do: it ignores most query parameters (the fixtures are one selection:
@@ -47,7 +48,10 @@ export const CSP = [
   "form-action 'self'",
 ].join('; ');
 
-const USERS = { demo: { password: 'demo', user: { name: 'demo', role: 'analyst' } } };
+const USERS = {
+  demo: { password: 'demo', user: { name: 'demo', role: 'analyst' } },
+  admin: { password: 'admin', user: { name: 'admin', role: 'admin' } },
+};
 
 export async function startMockServer({
   port = 8090,
@@ -98,6 +102,60 @@ export async function startMockServer({
     return Buffer.concat(chunks).toString('utf8');
   }
 
+  /** Accounts as the admin page sees them, and an audit log of their changes: in memory,
+   * with the shapes of the real server (API.md); no hash chain, so verify always passes. */
+  const accounts = new Map(Object.values(USERS).map(({ user }) => [user.name, {
+    ...user, created_ms: Date.parse('2026-11-01T09:00:00Z'), locked: false, disabled: false, must_change_password: false,
+  }]));
+  const audit = [];
+  function record(actor, action, object, outcome = 'ok') {
+    audit.push({ id: audit.length + 1, ts_ms: Date.now(), actor, action, object, outcome, source: '127.0.0.1',
+      prev_hash: '', hash: randomBytes(32).toString('hex') });
+  }
+  async function admin(req, res, path, user) {
+    if (user.role !== 'admin') return error(res, 403, 'forbidden', `the ${user.role} role may not do this: ask an administrator`);
+    if (req.method === 'GET' && path === '/api/admin/users') return send(res, 200, [...accounts.values()]);
+    if (req.method === 'GET' && path === '/api/admin/audit') return send(res, 200, audit.slice(-100));
+    if (req.method === 'GET' && path === '/api/admin/audit/verify') {
+      return send(res, 200, { ok: true, records: audit.length, head: audit.length ? `${audit.length}:${audit.at(-1).hash}` : null, problems: [] });
+    }
+    if (req.method !== 'POST') return error(res, 405, 'method_not_allowed', 'use POST');
+    let body = {};
+    try {
+      body = JSON.parse((await readBody(req)) || '{}');
+    } catch {
+      return error(res, 400, 'bad_request', 'expected JSON');
+    }
+    const temporary = () => randomBytes(12).toString('base64url');
+    if (path === '/api/admin/users') {
+      const name = String(body.name ?? '').toLowerCase();
+      if (!/^[a-z0-9._-]{1,64}$/.test(name)) return error(res, 400, 'bad_request', `invalid account name \`${body.name}\``);
+      if (accounts.has(name)) return error(res, 400, 'bad_request', `an account named \`${name}\` already exists`);
+      const row = { name, role: body.role, created_ms: Date.now(), locked: false, disabled: false, must_change_password: true };
+      accounts.set(name, row);
+      record(user.name, 'user.add', `user:${name} role:${body.role}`);
+      return send(res, 201, { user: row, temporary_password: temporary() });
+    }
+    const m = /^\/api\/admin\/users\/([^/]+)\/(role|password|unlock|disable|enable)$/.exec(path);
+    const row = m && accounts.get(decodeURIComponent(m[1]));
+    if (!row) return error(res, 404, 'not_found', `no account \`${m ? decodeURIComponent(m[1]) : ''}\``);
+    const admins = [...accounts.values()].filter((a) => a.role === 'admin' && !a.disabled).length;
+    if ((m[2] === 'disable' || (m[2] === 'role' && body.role !== 'admin')) && row.role === 'admin' && admins === 1) {
+      record(user.name, `user.${m[2]}`, `user:${row.name}`, 'refused');
+      return error(res, 403, 'forbidden', `${row.name} is the last enabled admin`);
+    }
+    if (m[2] === 'role') row.role = body.role;
+    if (m[2] === 'unlock') row.locked = false;
+    if (m[2] === 'disable') row.disabled = true;
+    if (m[2] === 'enable') row.disabled = false;
+    record(user.name, `user.${m[2]}`, `user:${row.name}`);
+    if (m[2] === 'password') {
+      row.must_change_password = true;
+      return send(res, 200, { user: row, temporary_password: temporary() });
+    }
+    return send(res, 200, row);
+  }
+
   /** Layers uploaded to this mock: "dataset/name" → {info, fc}. */
   const uploaded = new Map();
 
@@ -131,6 +189,7 @@ export async function startMockServer({
     }
     const user = sessionOf(req);
     if (!user) return error(res, 401, 'unauthenticated', 'sign in first');
+    if (path.startsWith('/api/admin/')) return admin(req, res, path, user);
     const upload = /^\/api\/datasets\/([^/]+)\/layers\/([A-Za-z0-9_-]+)$/.exec(path);
     if (upload && req.method === 'POST') {
       // Kept in memory for this mock's life: listed by `layers`, served by `layers/NAME.geojson`.

@@ -527,3 +527,54 @@ export async function areaCodes(name: string, level: string, q: Query = {}): Pro
     .map((g) => ({ code: g.group, events: g.events }))
     .sort((a, b) => a.code.localeCompare(b.code, 'en', { numeric: true }));
 }
+
+// ---- admin: accounts and the audit log (admins only) -------------------------------------
+
+export interface Account {
+  name: string;
+  role: User['role'];
+  created_ms: number;
+  locked: boolean;
+  disabled: boolean;
+  must_change_password: boolean;
+}
+/** An account with the temporary password to pass on (shown once). */
+export interface AccountWithPassword {
+  user: Account;
+  temporary_password: string;
+}
+export interface AuditRecord {
+  id: number;
+  ts_ms: number;
+  actor: string | null;
+  action: string;
+  object: string;
+  outcome: string;
+  source: string;
+  hash: string;
+}
+export interface AuditVerify {
+  ok: boolean;
+  records: number;
+  head: string | null;
+  problems: { id: number; check: string; message: string }[];
+}
+
+const postJson = <T>(path: string, body?: unknown) =>
+  request<T>(path, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: body === undefined ? '{}' : JSON.stringify(body),
+  });
+const account = (name: string) => `/api/admin/users/${encodeURIComponent(name)}`;
+
+export const accounts = () => request<Account[]>('/api/admin/users');
+export const addAccount = (name: string, role: string) =>
+  postJson<AccountWithPassword>('/api/admin/users', { name, role });
+export const setRole = (name: string, role: string) => postJson<Account>(`${account(name)}/role`, { role });
+export const resetPassword = (name: string) => postJson<AccountWithPassword>(`${account(name)}/password`);
+export const unlockAccount = (name: string) => postJson<Account>(`${account(name)}/unlock`);
+export const disableAccount = (name: string) => postJson<Account>(`${account(name)}/disable`);
+export const enableAccount = (name: string) => postJson<Account>(`${account(name)}/enable`);
+export const auditLog = (limit: number) => request<AuditRecord[]>(withQuery('/api/admin/audit', { limit }));
+export const verifyAudit = () => request<AuditVerify>('/api/admin/audit/verify');

@@ -12,13 +12,16 @@ import { patternsPage } from './pages/patterns';
 import { forecastsPage } from './pages/forecasts';
 import { briefingPage } from './pages/briefing';
 import { qualityPage } from './pages/quality';
+import { adminPage } from './pages/admin';
 
-const PAGES: Record<string, { title: string; page: Page }> = {
+/** `admin`: listed for administrators only, and needs no dataset. */
+const PAGES: Record<string, { title: string; page: Page; admin?: boolean }> = {
   map: { title: 'Map', page: mapPage },
   patterns: { title: 'Patterns', page: patternsPage },
   forecasts: { title: 'Forecasts', page: forecastsPage },
   briefing: { title: 'Shift briefing', page: briefingPage },
   quality: { title: 'Data quality', page: qualityPage },
+  admin: { title: 'Admin', page: adminPage, admin: true },
 };
 const DEFAULT_PAGE = 'map';
 
@@ -44,7 +47,7 @@ function header(active: string): HTMLElement {
     h(
       'nav',
       { 'aria-label': 'Pages' },
-      Object.entries(PAGES).map(([name, p]) =>
+      Object.entries(PAGES).filter(([, p]) => !p.admin || state.user?.role === 'admin').map(([name, p]) =>
         h('a', { href: href(name), class: name === active ? 'active' : '', 'data-page': name }, p.title),
       ),
     ),
@@ -121,7 +124,7 @@ async function render(): Promise<void> {
     const main = h('main', { id: 'page', class: `page page-${name}` });
     clear(app);
     app.append(header(name), main);
-    if (!state.dataset) {
+    if (!state.dataset && !entry.admin) {
       main.append(h('p', { class: 'empty' }, 'No dataset is loaded yet. Load one with `streetlight ingest`.'));
       return;
     }

@@ -1,15 +1,48 @@
-//! Admin endpoints: the accounts and the audit log, read over HTTP. Changing accounts
-//! stays on the command line (`streetlight user …`) for now.
+//! Admin endpoints: accounts (list, add, change role, reset password, unlock, disable,
+//! enable) and the audit log over HTTP, as `streetlight user …` and `streetlight audit …`
+//! do on the command line. The first admin is created with the command line only.
+//!
+//! Account changes call `sl_engine::accounts`, which checks the caller is an admin and
+//! audits every change and every refusal (`user.add`, `user.role`, … with `ok`,
+//! `denied` or `error`); the handlers only check the session first (a temporary password
+//! must be replaced before anything else).
 
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
-use sl_engine::accounts::{self, Context};
+use sl_engine::accounts::{self, Context, Role, User};
 use sl_engine::audit;
 
 use crate::auth::{Access, SessionUser, account_error, now_ms};
 use crate::error::{ApiError, ErrorBody, ErrorCode};
 use crate::{AppState, blocking};
+
+/// The admin part of the OpenAPI document (merged into `/api/openapi.json`).
+#[derive(Debug, utoipa::OpenApi)]
+#[openapi(
+    paths(
+        users,
+        add_user,
+        set_role,
+        reset_password,
+        unlock,
+        disable,
+        enable,
+        audit_log,
+        audit_verify
+    ),
+    components(schemas(
+        UserRow,
+        NewAccount,
+        WithPassword,
+        RoleChange,
+        AuditRow,
+        Verify,
+        VerifyProblem
+    ))
+)]
+pub struct AdminDoc;
 
 /// An account as admins see it (never its password hash).
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -36,17 +69,200 @@ pub async fn users(
     blocking(&state, move |store| {
         let ctx = Context::user(&session.user, &session.source, now_ms());
         let list = accounts::list_users(store, &ctx).map_err(account_error)?;
-        Ok(list
-            .into_iter()
-            .map(|u| UserRow {
-                name: u.name,
-                role: u.role.as_str().to_string(),
-                created_ms: u.created_ms,
-                locked: u.locked,
-                disabled: u.disabled,
-                must_change_password: u.must_change_password,
-            })
-            .collect())
+        Ok(list.into_iter().map(UserRow::of).collect())
+    })
+    .await
+    .map(Json)
+}
+
+impl UserRow {
+    fn of(u: User) -> Self {
+        UserRow {
+            name: u.name,
+            role: u.role.as_str().to_string(),
+            created_ms: u.created_ms,
+            locked: u.locked,
+            disabled: u.disabled,
+            must_change_password: u.must_change_password,
+        }
+    }
+}
+
+/// A new account.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct NewAccount {
+    /// 1–64 characters: letters, digits, `.`, `_`, `-` (stored in lower case).
+    pub name: String,
+    /// `admin`, `analyst`, `supervisor` or `viewer`.
+    pub role: String,
+}
+
+/// An account with the temporary password an admin passes on: shown once, never
+/// stored in clear, and good only for choosing one's own at the first sign-in.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct WithPassword {
+    pub user: UserRow,
+    pub temporary_password: String,
+}
+
+/// A role change.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct RoleChange {
+    /// `admin`, `analyst`, `supervisor` or `viewer`.
+    pub role: String,
+}
+
+/// Runs an account change on the blocking pool, under the server's write lock (the
+/// change and its audit record are writes). The engine refuses non-admins and audits
+/// the refusal; the session check before it turns away temporary passwords.
+async fn change<T, F>(state: &AppState, session: SessionUser, f: F) -> Result<T, ApiError>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut sl_engine::SqliteStore, &Context<'_>) -> Result<T, accounts::AccountError>
+        + Send
+        + 'static,
+{
+    session.require(Access::Read)?;
+    blocking(state, move |store| {
+        let ctx = Context::user(&session.user, &session.source, now_ms());
+        let _writes = crate::write_lock();
+        f(store, &ctx).map_err(account_error)
+    })
+    .await
+}
+
+fn role(text: &str) -> Result<Role, accounts::AccountError> {
+    Role::parse(text)
+}
+
+/// Adds an account with a generated temporary password, returned once (admins only;
+/// audited as `user.add`).
+#[utoipa::path(
+    post,
+    path = "/api/admin/users",
+    request_body = NewAccount,
+    responses((status = 201, body = WithPassword), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody))
+)]
+pub async fn add_user(
+    State(state): State<AppState>,
+    session: SessionUser,
+    Json(body): Json<NewAccount>,
+) -> Result<(StatusCode, Json<WithPassword>), ApiError> {
+    change(&state, session, move |store, ctx| {
+        let role = role(&body.role)?;
+        let password = accounts::generate_password()?;
+        let user = accounts::add_user(store, ctx, &body.name, role, &password, true)?;
+        Ok(WithPassword {
+            user: UserRow::of(user),
+            temporary_password: password,
+        })
+    })
+    .await
+    .map(|w| (StatusCode::CREATED, Json(w)))
+}
+
+/// Changes an account's role; the last enabled admin keeps theirs (admins only;
+/// audited as `user.role`).
+#[utoipa::path(
+    post,
+    path = "/api/admin/users/{user}/role",
+    params(("user" = String, Path, description = "account name")),
+    request_body = RoleChange,
+    responses((status = 200, body = UserRow), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody))
+)]
+pub async fn set_role(
+    State(state): State<AppState>,
+    session: SessionUser,
+    Path(user): Path<String>,
+    Json(body): Json<RoleChange>,
+) -> Result<Json<UserRow>, ApiError> {
+    change(&state, session, move |store, ctx| {
+        let role = role(&body.role)?;
+        accounts::set_role(store, ctx, &user, role).map(UserRow::of)
+    })
+    .await
+    .map(Json)
+}
+
+/// Resets an account's password to a generated temporary one, returned once, and ends
+/// the account's sessions (admins only; audited as `user.password`).
+#[utoipa::path(
+    post,
+    path = "/api/admin/users/{user}/password",
+    params(("user" = String, Path, description = "account name")),
+    responses((status = 200, body = WithPassword), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody))
+)]
+pub async fn reset_password(
+    State(state): State<AppState>,
+    session: SessionUser,
+    Path(user): Path<String>,
+) -> Result<Json<WithPassword>, ApiError> {
+    change(&state, session, move |store, ctx| {
+        let password = accounts::generate_password()?;
+        let user = accounts::set_password(store, ctx, &user, &password, true)?;
+        Ok(WithPassword {
+            user: UserRow::of(user),
+            temporary_password: password,
+        })
+    })
+    .await
+    .map(Json)
+}
+
+/// Unlocks an account locked by failed logins (admins only; audited as `user.unlock`).
+#[utoipa::path(
+    post,
+    path = "/api/admin/users/{user}/unlock",
+    params(("user" = String, Path, description = "account name")),
+    responses((status = 200, body = UserRow), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody))
+)]
+pub async fn unlock(
+    State(state): State<AppState>,
+    session: SessionUser,
+    Path(user): Path<String>,
+) -> Result<Json<UserRow>, ApiError> {
+    change(&state, session, move |store, ctx| {
+        accounts::unlock(store, ctx, &user).map(UserRow::of)
+    })
+    .await
+    .map(Json)
+}
+
+/// Disables an account and ends its sessions; the last enabled admin cannot be
+/// disabled (admins only; audited as `user.disable`).
+#[utoipa::path(
+    post,
+    path = "/api/admin/users/{user}/disable",
+    params(("user" = String, Path, description = "account name")),
+    responses((status = 200, body = UserRow), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody))
+)]
+pub async fn disable(
+    State(state): State<AppState>,
+    session: SessionUser,
+    Path(user): Path<String>,
+) -> Result<Json<UserRow>, ApiError> {
+    change(&state, session, move |store, ctx| {
+        accounts::disable(store, ctx, &user).map(UserRow::of)
+    })
+    .await
+    .map(Json)
+}
+
+/// Enables a disabled account with its old role and password (admins only; audited as
+/// `user.enable`).
+#[utoipa::path(
+    post,
+    path = "/api/admin/users/{user}/enable",
+    params(("user" = String, Path, description = "account name")),
+    responses((status = 200, body = UserRow), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody))
+)]
+pub async fn enable(
+    State(state): State<AppState>,
+    session: SessionUser,
+    Path(user): Path<String>,
+) -> Result<Json<UserRow>, ApiError> {
+    change(&state, session, move |store, ctx| {
+        accounts::enable(store, ctx, &user).map(UserRow::of)
     })
     .await
     .map(Json)

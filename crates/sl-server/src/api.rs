@@ -106,7 +106,21 @@ pub fn routes() -> Router<AppState> {
         .route("/api/auth/logout", post(auth::logout))
         .route("/api/auth/me", get(auth::me))
         .route("/api/auth/password", post(auth::change_password))
-        .route("/api/admin/users", get(crate::admin::users))
+        .route(
+            "/api/admin/users",
+            get(crate::admin::users).post(crate::admin::add_user),
+        )
+        .route("/api/admin/users/{user}/role", post(crate::admin::set_role))
+        .route(
+            "/api/admin/users/{user}/password",
+            post(crate::admin::reset_password),
+        )
+        .route("/api/admin/users/{user}/unlock", post(crate::admin::unlock))
+        .route(
+            "/api/admin/users/{user}/disable",
+            post(crate::admin::disable),
+        )
+        .route("/api/admin/users/{user}/enable", post(crate::admin::enable))
         .route("/api/admin/audit", get(crate::admin::audit_log))
         .route("/api/admin/audit/verify", get(crate::admin::audit_verify))
         .merge(crate::context::routes())
@@ -139,6 +153,7 @@ async fn errors() -> Json<Vec<ErrorInfo>> {
 async fn openapi() -> Json<utoipa::openapi::OpenApi> {
     let mut doc = ApiDoc::openapi();
     doc.merge(crate::context::ContextDoc::openapi());
+    doc.merge(crate::admin::AdminDoc::openapi());
     Json(doc)
 }
 

@@ -66,6 +66,15 @@ async fn health_errors_openapi_and_datasets() {
         "/api/errors",
         "/api/datasets",
         "/api/datasets/{name}",
+        "/api/auth/password",
+        "/api/admin/users",
+        "/api/admin/users/{user}/role",
+        "/api/admin/users/{user}/password",
+        "/api/admin/users/{user}/unlock",
+        "/api/admin/users/{user}/disable",
+        "/api/admin/users/{user}/enable",
+        "/api/admin/audit",
+        "/api/admin/audit/verify",
     ] {
         assert!(
             doc["paths"][path].is_object(),
@@ -286,19 +295,67 @@ async fn authorisation_matrix() {
             404,
         ),
     ];
-    // Endpoints that change data: (method, path, access, status when allowed).
-    let writes: &[(reqwest::Method, &str, Access, u16)] = &[
+    // Endpoints that change data: (method, path, access, status when allowed, body). The
+    // account changes name an account nobody has (404 for admins), or one that exists
+    // (a new account with a taken name: 400), so the matrix changes nothing.
+    let point = r#"{"type": "Feature", "properties": {}, "geometry": {"type": "Point", "coordinates": [-75.16, 39.95]}}"#;
+    let post = reqwest::Method::POST;
+    let writes: &[(reqwest::Method, &str, Access, u16, &str)] = &[
         (
-            reqwest::Method::POST,
+            post.clone(),
             "/api/datasets/nowhere/layers/tracts",
             Access::Analyse,
             404,
+            point,
         ),
         (
             reqwest::Method::DELETE,
             "/api/datasets/nowhere/layers/tracts",
             Access::Analyse,
             404,
+            point,
+        ),
+        (
+            post.clone(),
+            "/api/admin/users",
+            Access::Admin,
+            400,
+            r#"{"name": "admin1", "role": "viewer"}"#,
+        ),
+        (
+            post.clone(),
+            "/api/admin/users/nobody/role",
+            Access::Admin,
+            404,
+            r#"{"role": "viewer"}"#,
+        ),
+        (
+            post.clone(),
+            "/api/admin/users/nobody/password",
+            Access::Admin,
+            404,
+            "",
+        ),
+        (
+            post.clone(),
+            "/api/admin/users/nobody/unlock",
+            Access::Admin,
+            404,
+            "",
+        ),
+        (
+            post.clone(),
+            "/api/admin/users/nobody/disable",
+            Access::Admin,
+            404,
+            "",
+        ),
+        (
+            post.clone(),
+            "/api/admin/users/nobody/enable",
+            Access::Admin,
+            404,
+            "",
         ),
     ];
     let mut sessions = vec![(None, None)];
@@ -320,15 +377,19 @@ async fn authorisation_matrix() {
             assert_eq!(status, want, "{path} as {role:?}: {body}");
         }
     }
-    let point = r#"{"type": "Feature", "properties": {}, "geometry": {"type": "Point", "coordinates": [-75.16, 39.95]}}"#;
-    for (method, path, access, ok) in writes {
+    for (method, path, access, ok, body) in writes {
+        let content_type = if path.contains("/layers/") {
+            "application/geo+json"
+        } else {
+            "application/json"
+        };
         for (role, cookie) in &sessions {
             let (status, body) = context::send_as(
                 method.clone(),
                 &format!("{base}{path}"),
                 cookie.as_deref(),
-                Some("application/geo+json"),
-                Some(point.to_string()),
+                Some(content_type),
+                Some(body.to_string()),
             )
             .await;
             let want = match role {
@@ -509,4 +570,241 @@ async fn a_temporary_password_must_be_changed_first() {
     assert_eq!(status, 200);
     let (status, _, _) = login(&base, "newcomer", "a fine new passphrase").await;
     assert_eq!(status, 200);
+}
+
+/// An admin runs accounts over HTTP: adds an analyst (the temporary password is good
+/// only for choosing one's own), changes the role, unlocks the account after five
+/// failures, resets the password, disables and enables it; the last admin stays; every
+/// change, and an analyst's refused attempt, is in the audit log with who and where.
+#[tokio::test]
+async fn admins_run_accounts_over_http() {
+    use reqwest::Method;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("s.db");
+    let base = start(&db).await;
+    let people = users(&db);
+    let cookie_of = |role: Role| {
+        let (_, name, password) = people.iter().find(|(r, _, _)| *r == role).expect("role");
+        (name.clone(), password.clone())
+    };
+    let (admin_name, pw) = cookie_of(Role::Admin);
+    let admin = login(&base, &admin_name, &pw)
+        .await
+        .1
+        .expect("admin cookie");
+    let (analyst_name, pw) = cookie_of(Role::Analyst);
+    let analyst = login(&base, &analyst_name, &pw)
+        .await
+        .1
+        .expect("analyst cookie");
+    let send = |method: Method, path: &str, cookie: &str, body: &str| {
+        let url = format!("{base}{path}");
+        let (cookie, body) = (cookie.to_string(), body.to_string());
+        async move {
+            context::send_as(
+                method,
+                &url,
+                Some(&cookie),
+                Some("application/json"),
+                Some(body),
+            )
+            .await
+        }
+    };
+
+    // Add: 201 with a temporary password, which must be replaced before anything else.
+    let (status, added) = send(
+        Method::POST,
+        "/api/admin/users",
+        &admin,
+        r#"{"name": "Dana.Lee", "role": "analyst"}"#,
+    )
+    .await;
+    assert_eq!(status, 201, "{added}");
+    assert_eq!(added["user"]["name"], "dana.lee");
+    assert_eq!(added["user"]["role"], "analyst");
+    assert_eq!(added["user"]["must_change_password"], true);
+    let temporary = added["temporary_password"]
+        .as_str()
+        .expect("password")
+        .to_string();
+    assert!(temporary.len() >= 16, "{temporary}");
+    let (status, dana, _) = login(&base, "dana.lee", &temporary).await;
+    assert_eq!(status, 200);
+    let dana = dana.expect("cookie");
+    let (status, e) = get_as(&format!("{base}/api/datasets"), Some(&dana)).await;
+    assert_eq!(
+        (status, &e["error"]["code"]),
+        (403, &Value::from("password_change_required"))
+    );
+
+    // Mistakes are named.
+    let (status, e) = send(
+        Method::POST,
+        "/api/admin/users",
+        &admin,
+        r#"{"name": "dana.lee", "role": "analyst"}"#,
+    )
+    .await;
+    assert_eq!(status, 400, "{e}");
+    assert!(
+        e["error"]["message"]
+            .as_str()
+            .expect("message")
+            .contains("dana.lee"),
+        "{e}"
+    );
+    let (status, e) = send(
+        Method::POST,
+        "/api/admin/users",
+        &admin,
+        r#"{"name": "eve", "role": "chief"}"#,
+    )
+    .await;
+    assert_eq!(status, 400, "{e}");
+    assert!(
+        e["error"]["message"]
+            .as_str()
+            .expect("message")
+            .contains("chief"),
+        "{e}"
+    );
+
+    // An analyst may not add accounts: refused, and the refusal audited.
+    let (status, e) = send(
+        Method::POST,
+        "/api/admin/users",
+        &analyst,
+        r#"{"name": "eve", "role": "admin"}"#,
+    )
+    .await;
+    assert_eq!(
+        (status, &e["error"]["code"]),
+        (403, &Value::from("forbidden")),
+        "{e}"
+    );
+
+    // Role change applies at the next request.
+    let (status, row) = send(
+        Method::POST,
+        "/api/admin/users/dana.lee/role",
+        &admin,
+        r#"{"role": "supervisor"}"#,
+    )
+    .await;
+    assert_eq!(
+        (status, &row["role"]),
+        (200, &Value::from("supervisor")),
+        "{row}"
+    );
+
+    // Five failures lock the account; an admin unlocks it.
+    for _ in 0..5 {
+        login(&base, "dana.lee", "not the password").await;
+    }
+    let (status, _, e) = login(&base, "dana.lee", &temporary).await;
+    assert_eq!(status, 423, "{e}");
+    let (status, list) = get_as(&format!("{base}/api/admin/users"), Some(&admin)).await;
+    assert_eq!(status, 200);
+    let row = |list: &Value| {
+        list.as_array()
+            .expect("users")
+            .iter()
+            .find(|u| u["name"] == "dana.lee")
+            .cloned()
+            .expect("dana.lee listed")
+    };
+    assert_eq!(row(&list)["locked"], true);
+    let (status, unlocked) =
+        send(Method::POST, "/api/admin/users/dana.lee/unlock", &admin, "").await;
+    assert_eq!(
+        (status, &unlocked["locked"]),
+        (200, &Value::from(false)),
+        "{unlocked}"
+    );
+    let (status, _, _) = login(&base, "dana.lee", &temporary).await;
+    assert_eq!(status, 200);
+
+    // A reset gives a new temporary password and ends the old one's sessions.
+    let (status, reset) = send(
+        Method::POST,
+        "/api/admin/users/dana.lee/password",
+        &admin,
+        "",
+    )
+    .await;
+    assert_eq!(status, 200, "{reset}");
+    let fresh = reset["temporary_password"].as_str().expect("password");
+    assert_ne!(fresh, temporary);
+    let (status, _) = get_as(&format!("{base}/api/auth/me"), Some(&dana)).await;
+    assert_eq!(status, 401, "the reset ended the session");
+    assert_eq!(login(&base, "dana.lee", &temporary).await.0, 401);
+    assert_eq!(login(&base, "dana.lee", fresh).await.0, 200);
+
+    // Disabled accounts cannot sign in until enabled again.
+    let (status, row) = send(
+        Method::POST,
+        "/api/admin/users/dana.lee/disable",
+        &admin,
+        "",
+    )
+    .await;
+    assert_eq!(
+        (status, &row["disabled"]),
+        (200, &Value::from(true)),
+        "{row}"
+    );
+    assert_eq!(login(&base, "dana.lee", fresh).await.0, 401);
+    let (status, row) = send(Method::POST, "/api/admin/users/dana.lee/enable", &admin, "").await;
+    assert_eq!(
+        (status, &row["disabled"]),
+        (200, &Value::from(false)),
+        "{row}"
+    );
+    assert_eq!(login(&base, "dana.lee", fresh).await.0, 200);
+
+    // The only admin can neither step down nor be disabled.
+    let path = format!("/api/admin/users/{admin_name}/role");
+    let (status, e) = send(Method::POST, &path, &admin, r#"{"role": "analyst"}"#).await;
+    assert_eq!(status, 403, "{e}");
+    let path = format!("/api/admin/users/{admin_name}/disable");
+    let (status, e) = send(Method::POST, &path, &admin, "").await;
+    assert_eq!(status, 403, "{e}");
+
+    // The audit log: each change with its actor, outcome and address.
+    let store = sl_engine::SqliteStore::open(&db).expect("store");
+    assert!(sl_engine::audit::verify(&store).expect("verify").is_ok());
+    let records = sl_engine::audit::list(&store, 1000).expect("list");
+    let find = |action: &str, outcome: &str| {
+        records
+            .iter()
+            .filter(|r| r.action == action && r.outcome == outcome && r.source == "127.0.0.1")
+            .map(|r| (r.actor.clone().unwrap_or_default(), r.object.clone()))
+            .collect::<Vec<_>>()
+    };
+    let admin_did = |object: &str| (admin_name.clone(), object.to_string());
+    assert!(find("user.add", "ok").contains(&admin_did("user:dana.lee role:analyst")));
+    assert!(
+        find("user.add", "denied").contains(&(analyst_name.clone(), "user:eve role:admin".into()))
+    );
+    assert!(find("user.role", "ok").contains(&admin_did("user:dana.lee role:analyst->supervisor")));
+    for action in [
+        "user.unlock",
+        "user.password",
+        "user.disable",
+        "user.enable",
+    ] {
+        assert!(
+            find(action, "ok").contains(&admin_did("user:dana.lee")),
+            "{action}"
+        );
+    }
+    // Refusals for a reason other than the role are recorded as `refused`.
+    for action in ["user.role", "user.disable"] {
+        assert_eq!(
+            find(action, "refused").len(),
+            1,
+            "{action}: the last admin stays"
+        );
+    }
 }
