@@ -487,7 +487,7 @@ export async function mapPage(root: HTMLElement, params: URLSearchParams): Promi
       if (fc) {
         const cats = m.categories.length ? m.categories.map(label).join(', ') : 'all categories';
         const what = m.expected_counts ? `${num(fc.score, 3)} expected events (${cats})` : `score ${num(fc.score, 3)} (${cats})`;
-        lines.push(`Forecast: ranked ${fc.rank} by the ${m.model} model, ${what} in the ${m.horizon_days} days from ${localDate(m.origin, tz)}; flagged (the top ${m.coverage_pct ?? ''}% of the area).`);
+        lines.push(`Forecast: ranked ${fc.rank} by the ${m.model} model, ${what} in the ${m.horizon_days} days from ${localDate(m.origin, tz)}; flagged (the top ${m.coverage_pct ?? ''}% of the whole grid's area${filters.area ? "; fitted on the chosen area's events only" : ''}).`);
         items.push(dt('Forecast rank', `${fc.rank} of ${int(m.units.cells)}`), dt(m.expected_counts ? 'Expected events' : 'Score', num(fc.score, 3)));
       } else {
         lines.push(`Forecast: not among the ${int(m.flagged_cells)} ${unitNoun(m.units, m.flagged_cells)} the ${m.model} model flags.`);
