@@ -10,12 +10,13 @@
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
+use serde::de::IgnoredAny;
 use serde::{Deserialize, Serialize};
 use sl_engine::accounts::{self, Context, Role, User};
 use sl_engine::audit;
 
 use crate::auth::{Access, SessionUser, account_error, now_ms};
-use crate::error::{ApiError, ErrorBody, ErrorCode};
+use crate::error::{ApiError, ErrorBody, ErrorCode, JsonBody};
 use crate::{AppState, blocking};
 
 /// The admin part of the OpenAPI document (merged into `/api/openapi.json`).
@@ -112,27 +113,69 @@ pub struct RoleChange {
     pub role: String,
 }
 
-/// Runs an account change on the blocking pool, under the server's write lock (the
-/// change and its audit record are writes). The engine refuses non-admins and audits
-/// the refusal; the session check before it turns away temporary passwords.
-async fn change<T, F>(state: &AppState, session: SessionUser, f: F) -> Result<T, ApiError>
+/// Runs an account change on the blocking pool. A session with a temporary password is
+/// refused first, and the refusal recorded as `denied` on `object` with `action`; then
+/// `f` calls the engine, which refuses non-admins and audits every outcome.
+///
+/// Not under [`crate::write_lock`]: adding an account and resetting a password hash one
+/// (Argon2id, tens of milliseconds), which must not hold up every other request's session
+/// write. The engine's writes are transactions of their own (the audit append takes
+/// SQLite's write lock before it reads the chain's head), so these rare writes wait in
+/// SQLite's busy handler instead.
+async fn change<T, F>(
+    state: &AppState,
+    session: SessionUser,
+    action: audit::Action,
+    object: String,
+    f: F,
+) -> Result<T, ApiError>
 where
     T: Send + 'static,
-    F: FnOnce(&mut sl_engine::SqliteStore, &Context<'_>) -> Result<T, accounts::AccountError>
-        + Send
-        + 'static,
+    F: FnOnce(&mut sl_engine::SqliteStore, &Context<'_>) -> Result<T, ApiError> + Send + 'static,
 {
-    session.require(Access::Read)?;
+    crate::analytics::require(state, &session, Access::Read, action, object).await?;
     blocking(state, move |store| {
         let ctx = Context::user(&session.user, &session.source, now_ms());
-        let _writes = crate::write_lock();
-        f(store, &ctx).map_err(account_error)
+        f(store, &ctx)
     })
     .await
 }
 
-fn role(text: &str) -> Result<Role, accounts::AccountError> {
-    Role::parse(text)
+/// `user:NAME`, or `user:NAME role:ROLE`, for the audit record of a refusal made before
+/// the engine is called; each text cut to 64 characters.
+fn object(name: &str, role: Option<&str>) -> String {
+    let cut = |t: &str| t.chars().take(64).collect::<String>();
+    match role {
+        Some(r) => format!("user:{} role:{}", cut(name), cut(r)),
+        None => format!("user:{}", cut(name)),
+    }
+}
+
+/// The role named in a request. An unknown one is refused and audited like the engine's
+/// refusals: `refused` for an admin (a mistake, 400), `denied` for anyone else (403, as
+/// the change itself would be).
+fn role(
+    store: &mut sl_engine::SqliteStore,
+    ctx: &Context<'_>,
+    action: audit::Action,
+    object: &str,
+    text: &str,
+) -> Result<Role, ApiError> {
+    let Err(e) = Role::parse(text) else {
+        return Role::parse(text).map_err(account_error);
+    };
+    let admin = ctx.may_manage_accounts();
+    let outcome = if admin {
+        audit::Outcome::Refused
+    } else {
+        audit::Outcome::Denied
+    };
+    audit::record(store, ctx, action, object, outcome).map_err(ApiError::internal)?;
+    Err(if admin {
+        account_error(e)
+    } else {
+        account_error(accounts::AccountError::Forbidden("change accounts"))
+    })
 }
 
 /// Adds an account with a generated temporary password, returned once (admins only;
@@ -146,17 +189,26 @@ fn role(text: &str) -> Result<Role, accounts::AccountError> {
 pub async fn add_user(
     State(state): State<AppState>,
     session: SessionUser,
-    Json(body): Json<NewAccount>,
+    JsonBody(body): JsonBody<NewAccount>,
 ) -> Result<(StatusCode, Json<WithPassword>), ApiError> {
-    change(&state, session, move |store, ctx| {
-        let role = role(&body.role)?;
-        let password = accounts::generate_password()?;
-        let user = accounts::add_user(store, ctx, &body.name, role, &password, true)?;
-        Ok(WithPassword {
-            user: UserRow::of(user),
-            temporary_password: password,
-        })
-    })
+    let action = audit::Action::UserAdd;
+    let object = object(&body.name, Some(&body.role));
+    change(
+        &state,
+        session,
+        action,
+        object.clone(),
+        move |store, ctx| {
+            let role = role(store, ctx, action, &object, &body.role)?;
+            let password = accounts::generate_password().map_err(account_error)?;
+            let user = accounts::add_user(store, ctx, &body.name, role, &password, true)
+                .map_err(account_error)?;
+            Ok(WithPassword {
+                user: UserRow::of(user),
+                temporary_password: password,
+            })
+        },
+    )
     .await
     .map(|w| (StatusCode::CREATED, Json(w)))
 }
@@ -174,12 +226,22 @@ pub async fn set_role(
     State(state): State<AppState>,
     session: SessionUser,
     Path(user): Path<String>,
-    Json(body): Json<RoleChange>,
+    JsonBody(body): JsonBody<RoleChange>,
 ) -> Result<Json<UserRow>, ApiError> {
-    change(&state, session, move |store, ctx| {
-        let role = role(&body.role)?;
-        accounts::set_role(store, ctx, &user, role).map(UserRow::of)
-    })
+    let action = audit::Action::UserRole;
+    let object = object(&user, Some(&body.role));
+    change(
+        &state,
+        session,
+        action,
+        object.clone(),
+        move |store, ctx| {
+            let role = role(store, ctx, action, &object, &body.role)?;
+            accounts::set_role(store, ctx, &user, role)
+                .map(UserRow::of)
+                .map_err(account_error)
+        },
+    )
     .await
     .map(Json)
 }
@@ -196,15 +258,24 @@ pub async fn reset_password(
     State(state): State<AppState>,
     session: SessionUser,
     Path(user): Path<String>,
+    JsonBody(_): JsonBody<IgnoredAny>,
 ) -> Result<Json<WithPassword>, ApiError> {
-    change(&state, session, move |store, ctx| {
-        let password = accounts::generate_password()?;
-        let user = accounts::set_password(store, ctx, &user, &password, true)?;
-        Ok(WithPassword {
-            user: UserRow::of(user),
-            temporary_password: password,
-        })
-    })
+    let action = audit::Action::UserPassword;
+    change(
+        &state,
+        session,
+        action,
+        object(&user, None),
+        move |store, ctx| {
+            let password = accounts::generate_password().map_err(account_error)?;
+            let user = accounts::set_password(store, ctx, &user, &password, true)
+                .map_err(account_error)?;
+            Ok(WithPassword {
+                user: UserRow::of(user),
+                temporary_password: password,
+            })
+        },
+    )
     .await
     .map(Json)
 }
@@ -220,10 +291,20 @@ pub async fn unlock(
     State(state): State<AppState>,
     session: SessionUser,
     Path(user): Path<String>,
+    JsonBody(_): JsonBody<IgnoredAny>,
 ) -> Result<Json<UserRow>, ApiError> {
-    change(&state, session, move |store, ctx| {
-        accounts::unlock(store, ctx, &user).map(UserRow::of)
-    })
+    let action = audit::Action::UserUnlock;
+    change(
+        &state,
+        session,
+        action,
+        object(&user, None),
+        move |store, ctx| {
+            accounts::unlock(store, ctx, &user)
+                .map(UserRow::of)
+                .map_err(account_error)
+        },
+    )
     .await
     .map(Json)
 }
@@ -240,10 +321,20 @@ pub async fn disable(
     State(state): State<AppState>,
     session: SessionUser,
     Path(user): Path<String>,
+    JsonBody(_): JsonBody<IgnoredAny>,
 ) -> Result<Json<UserRow>, ApiError> {
-    change(&state, session, move |store, ctx| {
-        accounts::disable(store, ctx, &user).map(UserRow::of)
-    })
+    let action = audit::Action::UserDisable;
+    change(
+        &state,
+        session,
+        action,
+        object(&user, None),
+        move |store, ctx| {
+            accounts::disable(store, ctx, &user)
+                .map(UserRow::of)
+                .map_err(account_error)
+        },
+    )
     .await
     .map(Json)
 }
@@ -260,10 +351,20 @@ pub async fn enable(
     State(state): State<AppState>,
     session: SessionUser,
     Path(user): Path<String>,
+    JsonBody(_): JsonBody<IgnoredAny>,
 ) -> Result<Json<UserRow>, ApiError> {
-    change(&state, session, move |store, ctx| {
-        accounts::enable(store, ctx, &user).map(UserRow::of)
-    })
+    let action = audit::Action::UserEnable;
+    change(
+        &state,
+        session,
+        action,
+        object(&user, None),
+        move |store, ctx| {
+            accounts::enable(store, ctx, &user)
+                .map(UserRow::of)
+                .map_err(account_error)
+        },
+    )
     .await
     .map(Json)
 }

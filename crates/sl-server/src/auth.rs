@@ -16,7 +16,7 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use sl_engine::accounts::{self, AccountError, Role, User};
 
-use crate::error::{ApiError, ErrorCode};
+use crate::error::{ApiError, ErrorCode, JsonBody};
 use crate::{AppState, blocking};
 
 /// The session cookie's name.
@@ -212,7 +212,7 @@ fn cookie(state: &AppState, value: &str, clear: bool) -> HeaderValue {
 pub async fn login(
     State(state): State<AppState>,
     Source(source): Source,
-    Json(body): Json<Login>,
+    JsonBody(body): JsonBody<Login>,
 ) -> Result<Response, ApiError> {
     let (token, user) = blocking(&state, move |store| {
         accounts::login(store, &body.name, &body.password, now_ms(), &source).map_err(account_error)
@@ -267,7 +267,7 @@ pub struct PasswordChange {
 pub async fn change_password(
     State(state): State<AppState>,
     session: SessionUser,
-    Json(body): Json<PasswordChange>,
+    JsonBody(body): JsonBody<PasswordChange>,
 ) -> Result<Response, ApiError> {
     let name = session.user.name.clone();
     let source = session.source.clone();

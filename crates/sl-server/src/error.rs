@@ -200,3 +200,27 @@ impl From<sl_engine::EngineError> for ApiError {
         }
     }
 }
+
+/// A JSON request body whose mistakes answer in the API's error shape (`bad_request`,
+/// naming what is wrong) instead of axum's plain-text rejections: a missing or other
+/// `Content-Type`, a body that is not JSON, a missing or mistyped field.
+#[derive(Debug)]
+pub struct JsonBody<T>(pub T);
+
+impl<S, T> axum::extract::FromRequest<S> for JsonBody<T>
+where
+    S: Send + Sync,
+    T: serde::de::DeserializeOwned,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, ApiError> {
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(body)) => Ok(JsonBody(body)),
+            Err(e) => Err(ApiError::bad_request(format!(
+                "the request body must be JSON sent with Content-Type: application/json ({})",
+                e.body_text()
+            ))),
+        }
+    }
+}

@@ -204,8 +204,45 @@ pub fn write_lock() -> MutexGuard<'static, ()> {
 pub fn router(state: AppState) -> Router {
     api::routes()
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn(same_origin_writes))
         .layer(axum::middleware::map_response(api_headers))
         .with_state(state)
+}
+
+/// Refuses a request that changes something (any method but GET, HEAD and OPTIONS) when
+/// the browser says a page of another origin sent it: its `Origin` header names another
+/// host and port than the request's `Host`, or is `null`. The session cookie is
+/// `SameSite=Strict`, which keeps other *sites* out, but not another origin of the same
+/// site (a sibling subdomain, another port on this host), and a form there can POST
+/// without a preflight (OWASP CSRF cheat sheet: verify the origin with standard
+/// headers). Clients other than browsers send no `Origin` and are not affected; a proxy
+/// in front must pass the `Host` header on.
+async fn same_origin_writes(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::http::{Method, header};
+    use axum::response::IntoResponse;
+    let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    if let (false, Some(origin)) = (safe, req.headers().get(header::ORIGIN)) {
+        let origin = origin.to_str().unwrap_or("(not text)");
+        let host = req
+            .headers()
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok());
+        let from = origin.split_once("://").map(|(_, rest)| rest);
+        if from.is_none() || from != host {
+            return ApiError::new(
+                ErrorCode::Forbidden,
+                format!(
+                    "a page of another origin ({origin}) may not send {} requests to this server: use the dashboard itself, or a client that sends no Origin header",
+                    req.method()
+                ),
+            )
+            .into_response();
+        }
+    }
+    next.run(req).await
 }
 
 /// Headers on every `/api/` answer: never cached by browsers or proxies (answers hold

@@ -111,8 +111,9 @@ pub trait Store {
     /// Registered datasets with totals.
     fn datasets(&self) -> Result<Vec<DatasetInfo>>;
     /// A fingerprint of a dataset's stored data: it changes whenever the dataset's
-    /// events do (a load, a revision, a retraction, a superseded file) and when its
-    /// registry entry is refreshed, and it is equal for equal stored data. Unlike the
+    /// events do (a load, a revision, a retraction, a superseded file), when its
+    /// registry entry is refreshed and when its retractions are matched again, and it is
+    /// equal for equal stored data. Unlike the
     /// totals of [`Store::datasets`] it does not count the events: it reads the
     /// registry, the source table and the retracted events only, so it is cheap enough
     /// to check on every request (the server's answer cache keys on it). `None` when

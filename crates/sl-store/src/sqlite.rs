@@ -850,6 +850,13 @@ impl Store for SqliteStore {
                 }
             }
         }
+        // Matching can change the dataset's totals (unmatched retractions, cancelled
+        // duplicates) without changing any event's retracted flag: the registry's time
+        // says so to `data_generation`, and so to whatever is kept by it.
+        tx.execute(
+            "UPDATE datasets SET updated_at=?2 WHERE id=?1",
+            params![dataset.0, now_text()],
+        )?;
         tx.commit()?;
         Ok(())
     }
@@ -1707,7 +1714,22 @@ mod tests {
         .expect("session");
         s.touch_session("h", 2).expect("touch");
         assert_eq!(g(&s), before);
-        assert_ne!(s.data_generation(other).expect("read"), Some(before));
+        assert_ne!(
+            s.data_generation(other).expect("read"),
+            Some(before.clone())
+        );
+
+        // Matching retractions again changes it, whether or not a flag changes (a
+        // retraction without an original changes only the dataset's totals).
+        s.conn
+            .execute(
+                "INSERT INTO retractions (dataset_id, source_id, row, line, retract_key, raw) VALUES (?1, ?2, 9, 10, 12345, '')",
+                params![ds.0, source.id.0],
+            )
+            .expect("retraction");
+        std::thread::sleep(std::time::Duration::from_millis(2));
+        s.reconcile_retractions(ds).expect("reconcile");
+        assert_ne!(g(&s), before);
     }
 
     fn new_user<'a>(name: &'a str) -> NewUser<'a> {

@@ -104,7 +104,7 @@ export async function adminPage(root: HTMLElement): Promise<void> {
   }
 
   const name = h('input', { id: 'account-name', name: 'name', required: true, maxlength: 64, autocomplete: 'off',
-    pattern: '[A-Za-z0-9._\\-]+', title: 'letters, digits, dot, underscore, hyphen' });
+    pattern: '[A-Za-z0-9][A-Za-z0-9._@\\-]*', title: 'letters, digits, dot, underscore, hyphen, @; starting with a letter or digit' });
   const newRole = h('select', { id: 'account-role', name: 'role' },
     ROLES.map((r) => h('option', { value: r, selected: r === 'viewer' }, r)));
   const add = h('form', { id: 'account-add', class: 'inline-form' },

@@ -219,7 +219,8 @@ impl<'a> Context<'a> {
         }
     }
 
-    fn may_manage_accounts(&self) -> bool {
+    /// Whether this actor may manage accounts: the local operator, or an enabled admin.
+    pub fn may_manage_accounts(&self) -> bool {
         match self.actor {
             Actor::Local => true,
             Actor::User(u) => u.is_active_admin(),
