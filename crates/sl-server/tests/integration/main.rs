@@ -461,6 +461,83 @@ async fn lockout_and_logout_over_http() {
     assert_eq!(status, 200);
 }
 
+/// The server ends sessions on its own clock: one left unused for 30 minutes, and one
+/// 12 hours old however busy, answer 401 with the reason, and stay ended. (The clock
+/// is moved by ageing the sessions' times in the store; the boundaries to the
+/// millisecond are tested in `sl_engine::accounts`.)
+#[tokio::test]
+async fn idle_and_old_sessions_end_over_http() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("s.db");
+    let base = start(&db).await;
+    let people = users(&db);
+    let cookie_of = |i: usize| {
+        let (_, name, password) = &people[i];
+        (name.clone(), password.clone())
+    };
+    let (idle_name, pw) = cookie_of(1);
+    let idle = login(&base, &idle_name, &pw).await.1.expect("cookie");
+    let (old_name, pw) = cookie_of(2);
+    let old = login(&base, &old_name, &pw).await.1.expect("cookie");
+    let me = format!("{base}/api/auth/me");
+    assert_eq!(get_as(&me, Some(&idle)).await.0, 200);
+    assert_eq!(get_as(&me, Some(&old)).await.0, 200);
+
+    let age = |sql: &str, name: &str| {
+        let conn = rusqlite::Connection::open(&db).expect("store");
+        let n = conn
+            .execute(
+                &format!(
+                    "UPDATE sessions SET {sql} WHERE user_id=(SELECT id FROM users WHERE name=?1)"
+                ),
+                [name],
+            )
+            .expect("age");
+        assert_eq!(n, 1, "{name}'s session");
+    };
+    const MIN: i64 = 60_000;
+    // Last used 30 minutes and a second ago.
+    age(
+        &format!("last_seen_ms = last_seen_ms - {}", 30 * MIN + 1_000),
+        &idle_name,
+    );
+    // Made 12 hours and a second ago, used a minute ago: busy, but too old.
+    age(
+        &format!(
+            "created_ms = created_ms - {}, last_seen_ms = last_seen_ms - {MIN}",
+            12 * 60 * MIN + 1_000
+        ),
+        &old_name,
+    );
+    let (status, e) = get_as(&me, Some(&idle)).await;
+    assert_eq!(
+        (status, &e["error"]["code"]),
+        (401, &Value::from("unauthenticated")),
+        "{e}"
+    );
+    assert!(
+        e["error"]["message"]
+            .as_str()
+            .expect("message")
+            .contains("30 minutes"),
+        "{e}"
+    );
+    let (status, e) = get_as(&me, Some(&old)).await;
+    assert_eq!(status, 401, "{e}");
+    assert!(
+        e["error"]["message"]
+            .as_str()
+            .expect("message")
+            .contains("12-hour"),
+        "{e}"
+    );
+    // Ended for good: the next request is not let in either.
+    for cookie in [&idle, &old] {
+        let (status, e) = get_as(&me, Some(cookie)).await;
+        assert_eq!(status, 401, "{e}");
+    }
+}
+
 /// Admins check the chain over HTTP: it verifies, then a row changed behind the
 /// server's back is named by id and check.
 #[tokio::test]
