@@ -71,6 +71,18 @@ pub const DRIFT_MIN_EVENTS: u64 = 30;
 /// sparse years (late reports of old crimes, a year just begun) are not compared.
 pub const DRIFT_MIN_YEAR_SHARE: f64 = 0.25;
 
+/// An instant (UTC seconds) as the report writes occurrence times: local time to the
+/// minute with the zone's abbreviation, e.g. `2019-01-01 00:05 CST`.
+pub fn local_minute(tz: &jiff::tz::TimeZone, t: i64) -> String {
+    jiff::Timestamp::from_second(t)
+        .map(|ts| {
+            ts.to_zoned(tz.clone())
+                .strftime("%Y-%m-%d %H:%M %Z")
+                .to_string()
+        })
+        .unwrap_or_default()
+}
+
 /// Builds the quality report of one dataset.
 pub fn quality_report<S: Store>(store: &S, dataset: &str) -> Result<QualityReport> {
     let info = store
@@ -129,15 +141,7 @@ pub fn quality_report<S: Store>(store: &S, dataset: &str) -> Result<QualityRepor
             without_point,
         })
         .collect();
-    let fmt = |t: i64| -> String {
-        jiff::Timestamp::from_second(t)
-            .map(|ts| {
-                ts.to_zoned(tz.clone())
-                    .strftime("%Y-%m-%d %H:%M %Z")
-                    .to_string()
-            })
-            .unwrap_or_default()
-    };
+    let fmt = |t: i64| local_minute(&tz, t);
     Ok(QualityReport {
         dataset: info.name.clone(),
         time_zone: info.time_zone.clone(),

@@ -80,6 +80,10 @@ pub trait Store {
     fn remove_context_layer(&mut self, dataset: DatasetId, name: &str) -> Result<bool>;
     /// Looks up a dataset by name.
     fn dataset_id(&self, name: &str) -> Result<Option<DatasetId>>;
+    /// The earliest and latest occurrence start (UTC seconds) of each dataset's live
+    /// (not retracted) events, in one pass over the events; datasets without live events
+    /// are left out.
+    fn occurrence_ranges(&self) -> Result<Vec<(DatasetId, i64, i64)>>;
     /// Every registered dataset's id and name, by name. Unlike [`Store::datasets`] it
     /// counts nothing, so it is cheap enough for every request.
     fn dataset_names(&self) -> Result<Vec<(DatasetId, String)>>;

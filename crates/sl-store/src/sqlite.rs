@@ -668,6 +668,14 @@ impl Store for SqliteStore {
             .map(DatasetId))
     }
 
+    fn occurrence_ranges(&self) -> Result<Vec<(DatasetId, i64, i64)>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT dataset_id, MIN(t_from), MAX(t_from) FROM events WHERE retracted=0 GROUP BY dataset_id",
+        )?;
+        let rows = stmt.query_map([], |r| Ok((DatasetId(r.get(0)?), r.get(1)?, r.get(2)?)))?;
+        Ok(rows.collect::<std::result::Result<_, _>>()?)
+    }
+
     fn dataset_names(&self) -> Result<Vec<(DatasetId, String)>> {
         let mut stmt = self
             .conn
