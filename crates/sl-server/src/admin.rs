@@ -280,6 +280,33 @@ pub async fn reset_password(
     .map(Json)
 }
 
+/// An engine change to one named account that needs nothing more: unlock, disable, enable.
+type Switch =
+    fn(&mut sl_engine::SqliteStore, &Context<'_>, &str) -> Result<User, accounts::AccountError>;
+
+/// Runs a [`Switch`] on `user` through [`change`], answering the account after it.
+async fn switch(
+    state: &AppState,
+    session: SessionUser,
+    user: String,
+    action: audit::Action,
+    op: Switch,
+) -> Result<Json<UserRow>, ApiError> {
+    change(
+        state,
+        session,
+        action,
+        object(&user, None),
+        move |store, ctx| {
+            op(store, ctx, &user)
+                .map(UserRow::of)
+                .map_err(account_error)
+        },
+    )
+    .await
+    .map(Json)
+}
+
 /// Unlocks an account locked by failed logins (admins only; audited as `user.unlock`).
 #[utoipa::path(
     post,
@@ -293,20 +320,14 @@ pub async fn unlock(
     Path(user): Path<String>,
     JsonBody(_): JsonBody<IgnoredAny>,
 ) -> Result<Json<UserRow>, ApiError> {
-    let action = audit::Action::UserUnlock;
-    change(
+    switch(
         &state,
         session,
-        action,
-        object(&user, None),
-        move |store, ctx| {
-            accounts::unlock(store, ctx, &user)
-                .map(UserRow::of)
-                .map_err(account_error)
-        },
+        user,
+        audit::Action::UserUnlock,
+        accounts::unlock,
     )
     .await
-    .map(Json)
 }
 
 /// Disables an account and ends its sessions; the last enabled admin cannot be
@@ -323,20 +344,14 @@ pub async fn disable(
     Path(user): Path<String>,
     JsonBody(_): JsonBody<IgnoredAny>,
 ) -> Result<Json<UserRow>, ApiError> {
-    let action = audit::Action::UserDisable;
-    change(
+    switch(
         &state,
         session,
-        action,
-        object(&user, None),
-        move |store, ctx| {
-            accounts::disable(store, ctx, &user)
-                .map(UserRow::of)
-                .map_err(account_error)
-        },
+        user,
+        audit::Action::UserDisable,
+        accounts::disable,
     )
     .await
-    .map(Json)
 }
 
 /// Enables a disabled account with its old role and password (admins only; audited as
@@ -353,20 +368,14 @@ pub async fn enable(
     Path(user): Path<String>,
     JsonBody(_): JsonBody<IgnoredAny>,
 ) -> Result<Json<UserRow>, ApiError> {
-    let action = audit::Action::UserEnable;
-    change(
+    switch(
         &state,
         session,
-        action,
-        object(&user, None),
-        move |store, ctx| {
-            accounts::enable(store, ctx, &user)
-                .map(UserRow::of)
-                .map_err(account_error)
-        },
+        user,
+        audit::Action::UserEnable,
+        accounts::enable,
     )
     .await
-    .map(Json)
 }
 
 /// Query of the audit log.

@@ -872,32 +872,20 @@ async fn admins_run_accounts_over_http() {
     assert_eq!(login(&base, "dana.lee", fresh).await.0, 200);
 
     // Disabled accounts cannot sign in until enabled again.
-    let (status, row) = send(
-        Method::POST,
-        "/api/admin/users/dana.lee/disable",
-        &admin,
-        "{}",
-    )
-    .await;
-    assert_eq!(
-        (status, &row["disabled"]),
-        (200, &Value::from(true)),
-        "{row}"
-    );
-    assert_eq!(login(&base, "dana.lee", fresh).await.0, 401);
-    let (status, row) = send(
-        Method::POST,
-        "/api/admin/users/dana.lee/enable",
-        &admin,
-        "{}",
-    )
-    .await;
-    assert_eq!(
-        (status, &row["disabled"]),
-        (200, &Value::from(false)),
-        "{row}"
-    );
-    assert_eq!(login(&base, "dana.lee", fresh).await.0, 200);
+    for (action, disabled, login_status) in [("disable", true, 401), ("enable", false, 200)] {
+        let path = format!("/api/admin/users/dana.lee/{action}");
+        let (status, row) = send(Method::POST, &path, &admin, "{}").await;
+        assert_eq!(
+            (status, &row["disabled"]),
+            (200, &Value::from(disabled)),
+            "{row}"
+        );
+        assert_eq!(
+            login(&base, "dana.lee", fresh).await.0,
+            login_status,
+            "{action}"
+        );
+    }
 
     // The only admin can neither step down nor be disabled.
     let path = format!("/api/admin/users/{admin_name}/role");
