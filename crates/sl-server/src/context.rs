@@ -92,6 +92,36 @@ fn geojson(value: Value) -> Response {
         .into_response()
 }
 
+/// A read any logged-in role may make: refused (and the refusal audited) for a session
+/// that may not read, then `f` on the blocking pool, then the read audited as
+/// `data.read` on `object`. `f` parses what the request asks after the role check, as
+/// the analyses do.
+async fn audited_read<T, F>(
+    state: &AppState,
+    session: SessionUser,
+    object: String,
+    f: F,
+) -> Result<T, ApiError>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut sl_engine::SqliteStore) -> Result<T, ApiError> + Send + 'static,
+{
+    require(
+        state,
+        &session,
+        Access::Read,
+        Action::DataRead,
+        object.clone(),
+    )
+    .await?;
+    blocking(state, move |store| {
+        let answer = f(store)?;
+        record(store, &session, Action::DataRead, &object, Outcome::Ok)?;
+        Ok(answer)
+    })
+    .await
+}
+
 /// A dataset's context layers, by name (any logged-in role).
 #[utoipa::path(
     get,
@@ -104,18 +134,8 @@ async fn list_layers(
     session: SessionUser,
     Path(name): Path<String>,
 ) -> Result<Json<Vec<LayerInfo>>, ApiError> {
-    let object = format!("layers:{name}");
-    require(
-        &state,
-        &session,
-        Access::Read,
-        Action::DataRead,
-        object.clone(),
-    )
-    .await?;
-    blocking(&state, move |store| {
+    audited_read(&state, session, format!("layers:{name}"), move |store| {
         let list = layers::list(store, &name).map_err(layer_error)?;
-        record(store, &session, Action::DataRead, &object, Outcome::Ok)?;
         Ok(list.iter().map(wire::layer_info).collect())
     })
     .await
@@ -146,21 +166,10 @@ async fn read_layer(
         )));
     };
     let object = format!("layer:{name}/{layer}");
-    require(
-        &state,
-        &session,
-        Access::Read,
-        Action::DataRead,
-        object.clone(),
-    )
-    .await?;
-    blocking(&state, move |store| {
+    audited_read(&state, session, object, move |store| {
         let (summary, text) = layers::stored_geojson(store, &name, &layer).map_err(layer_error)?;
-        let fc = wire::layer_geojson(&name, &summary, &text).map_err(|e| {
-            ApiError::internal(format!("the stored layer `{layer}` is not JSON: {e}"))
-        })?;
-        record(store, &session, Action::DataRead, &object, Outcome::Ok)?;
-        Ok(fc)
+        wire::layer_geojson(&name, &summary, &text)
+            .map_err(|e| ApiError::internal(format!("the stored layer `{layer}` is not JSON: {e}")))
     })
     .await
     .map(geojson)
@@ -354,29 +363,20 @@ async fn rates(
         .find(|(k, _)| k == "layer")
         .map_or_else(String::new, |(_, v)| v.clone());
     let object = format!("rates:{name}/{layer}");
-    require(
-        &state,
-        &session,
-        Access::Read,
-        Action::DataRead,
-        object.clone(),
-    )
-    .await?;
-    let q: RatesQuery = query::parse(&pairs).map_err(|e| {
-        if layer.is_empty() {
-            ApiError::bad_request(
-                "layer is required: a polygon layer with a population field (GET /api/datasets/{name}/layers lists them)",
-            )
-        } else {
-            e
-        }
-    })?;
-    blocking(&state, move |store| {
+    audited_read(&state, session, object, move |store| {
+        let q: RatesQuery = query::parse(&pairs).map_err(|e| {
+            if layer.is_empty() {
+                ApiError::bad_request(
+                    "layer is required: a polygon layer with a population field (GET /api/datasets/{name}/layers lists them)",
+                )
+            } else {
+                e
+            }
+        })?;
         dataset_info(store, &name).map_err(|e| layer_error(e.into()))?;
         let selection =
             crate::reports::selection(store, &name, &q.select).map_err(analysis_error)?;
         let r = layers::rates(store, &selection, &q.layer).map_err(layer_error)?;
-        record(store, &session, Action::DataRead, &object, Outcome::Ok)?;
         Ok(wire::rates_geojson(&r))
     })
     .await
@@ -424,25 +424,15 @@ async fn nearby(
     Path(name): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
-    let object = format!("nearby:{name}");
-    require(
-        &state,
-        &session,
-        Access::Read,
-        Action::DataRead,
-        object.clone(),
-    )
-    .await?;
-    let q: NearbyQuery = query::parse(&query::pairs(raw.as_deref())?).map_err(|e| {
-        ApiError::bad_request(format!(
-            "{}: give lon and lat in WGS84 degrees and optionally radius in metres, e.g. ?lon=-75.16&lat=39.95&radius=200",
-            e.message
-        ))
-    })?;
-    layers::nearby::check_query(q.lon, q.lat, q.radius).map_err(layer_error)?;
-    blocking(&state, move |store| {
+    audited_read(&state, session, format!("nearby:{name}"), move |store| {
+        let q: NearbyQuery = query::parse(&query::pairs(raw.as_deref())?).map_err(|e| {
+            ApiError::bad_request(format!(
+                "{}: give lon and lat in WGS84 degrees and optionally radius in metres, e.g. ?lon=-75.16&lat=39.95&radius=200",
+                e.message
+            ))
+        })?;
+        layers::nearby::check_query(q.lon, q.lat, q.radius).map_err(layer_error)?;
         let n = layers::nearby(store, &name, q.lon, q.lat, q.radius).map_err(layer_error)?;
-        record(store, &session, Action::DataRead, &object, Outcome::Ok)?;
         Ok(wire::nearby_json(&n))
     })
     .await
