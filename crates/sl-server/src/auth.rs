@@ -218,10 +218,16 @@ pub async fn login(
         accounts::login(store, &body.name, &body.password, now_ms(), &source).map_err(account_error)
     })
     .await?;
-    let mut r = Json(Me::of(&user)).into_response();
+    Ok(signed_in(&state, token.as_str(), &user))
+}
+
+/// The answer to a sign-in or a password change: who is signed in, with the new
+/// session's cookie.
+fn signed_in(state: &AppState, token: &str, user: &User) -> Response {
+    let mut r = Json(Me::of(user)).into_response();
     r.headers_mut()
-        .insert(header::SET_COOKIE, cookie(&state, token.as_str(), false));
-    Ok(r)
+        .insert(header::SET_COOKIE, cookie(state, token, false));
+    r
 }
 
 /// Logs out: the session ends on the server and the cookie is cleared.
@@ -271,8 +277,10 @@ pub async fn change_password(
 ) -> Result<Response, ApiError> {
     let name = session.user.name.clone();
     let source = session.source.clone();
+    // Not under `write_lock`, as logins and account changes are not: the password is
+    // checked and hashed with Argon2id (tens of milliseconds), which must not hold up
+    // every request's session write; the engine's writes are transactions of their own.
     let (token, user) = blocking(&state, move |store| {
-        let _writes = crate::write_lock();
         accounts::change_password(
             store,
             &name,
@@ -284,10 +292,7 @@ pub async fn change_password(
         .map_err(account_error)
     })
     .await?;
-    let mut r = Json(Me::of(&user)).into_response();
-    r.headers_mut()
-        .insert(header::SET_COOKIE, cookie(&state, token.as_str(), false));
-    Ok(r)
+    Ok(signed_in(&state, token.as_str(), &user))
 }
 
 /// The logged-in user.
