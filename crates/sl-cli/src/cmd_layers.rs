@@ -40,7 +40,7 @@ pub enum LayerCommand {
     /// Print a layer as GeoJSON (WGS84) with its entry as `meta`, as the API serves it.
     Get(LayerNameArgs),
     /// Remove a context layer.
-    Remove(LayerRemoveArgs),
+    Remove(LayerNameArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -81,6 +81,7 @@ pub struct LayerListArgs {
     pub json: bool,
 }
 
+/// One layer by name (`layer get`, `layer remove`).
 #[derive(Debug, clap::Args)]
 pub struct LayerNameArgs {
     #[command(flatten)]
@@ -88,19 +89,7 @@ pub struct LayerNameArgs {
     /// Dataset name; may be left out when the store holds one.
     #[arg(long)]
     pub dataset: Option<String>,
-    /// The layer.
-    #[arg(long)]
-    pub name: String,
-}
-
-#[derive(Debug, clap::Args)]
-pub struct LayerRemoveArgs {
-    #[command(flatten)]
-    pub db: DbArg,
-    /// Dataset name; may be left out when the store holds one.
-    #[arg(long)]
-    pub dataset: Option<String>,
-    /// The layer to remove.
+    /// The layer's name (`layer list` shows them).
     #[arg(long)]
     pub name: String,
 }
@@ -249,7 +238,7 @@ fn get(a: LayerNameArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn remove(a: LayerRemoveArgs) -> Result<ExitCode> {
+fn remove(a: LayerNameArgs) -> Result<ExitCode> {
     let mut store = open_existing(&a.db)?;
     let dataset = single_dataset(&store, a.dataset)?;
     layers::remove(&mut store, &Context::local(now_ms()), &dataset, &a.name)?;
