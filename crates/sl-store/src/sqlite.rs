@@ -1626,15 +1626,7 @@ mod tests {
         let p = dir.path().join("s.db");
         drop(SqliteStore::open(&p).expect("create"));
         let s = SqliteStore::open(&p).expect("reopen");
-        let v: String = s
-            .conn()
-            .query_row(
-                "SELECT value FROM meta WHERE key='schema_version'",
-                [],
-                |r| r.get(0),
-            )
-            .expect("version");
-        assert_eq!(v, SCHEMA_VERSION.to_string());
+        assert_eq!(schema_version(&s), SCHEMA_VERSION.to_string());
         let mode: String = s
             .conn()
             .query_row("PRAGMA journal_mode", [], |r| r.get(0))
@@ -1650,20 +1642,8 @@ mod tests {
     #[test]
     fn data_generation_follows_what_changes_the_events() {
         let mut s = SqliteStore::in_memory().expect("store");
-        let spec = |name: &str| DatasetSpec {
-            name: name.into(),
-            title: "t".into(),
-            kind: "incident_report".into(),
-            time_zone: "UTC".into(),
-            local_crs: "EPSG:32618".into(),
-            profile_name: "p".into(),
-            profile_sha256: "00".into(),
-            profile_text: String::new(),
-            provenance: String::new(),
-            harm_source: String::new(),
-        };
-        let ds = s.upsert_dataset(&spec("a")).expect("dataset");
-        let other = s.upsert_dataset(&spec("b")).expect("dataset");
+        let ds = dataset(&mut s, "a");
+        let other = dataset(&mut s, "b");
         assert_eq!(s.data_generation(DatasetId(99)).expect("read"), None);
         let source = s
             .open_source(
@@ -1928,6 +1908,17 @@ mod tests {
         }
     }
 
+    /// The schema version the store file records.
+    fn schema_version(s: &SqliteStore) -> String {
+        s.conn()
+            .query_row(
+                "SELECT value FROM meta WHERE key='schema_version'",
+                [],
+                |r| r.get(0),
+            )
+            .expect("version")
+    }
+
     fn dataset(s: &mut SqliteStore, name: &str) -> DatasetId {
         s.upsert_dataset(&DatasetSpec {
             name: name.into(),
@@ -2035,14 +2026,6 @@ mod tests {
         assert_eq!(s.dataset_id("a").expect("read"), Some(id));
         s.put_context_layer(&layer(id, "tracts", "polygons", 2))
             .expect("the table exists again");
-        let v: String = s
-            .conn()
-            .query_row(
-                "SELECT value FROM meta WHERE key='schema_version'",
-                [],
-                |r| r.get(0),
-            )
-            .expect("version");
-        assert_eq!(v, SCHEMA_VERSION.to_string());
+        assert_eq!(schema_version(&s), SCHEMA_VERSION.to_string());
     }
 }
