@@ -155,6 +155,24 @@ async function signIn(page, user, password, ready, shot) {
   }
 }
 
+/** Clicks the centre of the first polygon that `layer` draws on map `id` (a flagged one
+ * when `flagged`) and returns its unit; fails with `missing` when none is drawn. */
+async function clickPolygon(page, id, layer, flagged, missing) {
+  const target = await page.evaluate(({ id, layer, flagged }) => {
+    const map = window.__streetlight.maps[id];
+    const f = map.queryRenderedFeatures({ layers: [layer] })
+      .find((x) => x.geometry.type === 'Polygon' && (!flagged || x.properties.flagged));
+    if (!f) return null;
+    const ring = f.geometry.coordinates[0].slice(0, -1);
+    const pt = map.project([ring.reduce((a, p) => a + p[0], 0) / ring.length, ring.reduce((a, p) => a + p[1], 0) / ring.length]);
+    const box = map.getCanvas().getBoundingClientRect();
+    return { x: box.left + pt.x, y: box.top + pt.y, unit: f.properties.unit };
+  }, { id, layer, flagged });
+  expect(target, missing);
+  await page.mouse.click(target.x, target.y);
+  return target;
+}
+
 const browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS, headless: true });
 let exitCode = 1;
 try {
@@ -210,20 +228,7 @@ try {
   });
 
   await step('clicking a cell opens its explanation', async () => {
-    const target = await page.evaluate(() => {
-      const map = window.__streetlight.maps.analyst;
-      const feats = map.queryRenderedFeatures({ layers: ['forecast-fill'] });
-      const f = feats.find((x) => x.geometry.type === 'Polygon');
-      if (!f) return null;
-      const ring = f.geometry.coordinates[0].slice(0, -1);
-      const lng = ring.reduce((a, p) => a + p[0], 0) / ring.length;
-      const lat = ring.reduce((a, p) => a + p[1], 0) / ring.length;
-      const pt = map.project([lng, lat]);
-      return { x: pt.x, y: pt.y, unit: f.properties.unit };
-    });
-    expect(target, 'no forecast cell is drawn on the map');
-    const box = await page.locator('#map canvas').boundingBox();
-    await page.mouse.click(box.x + target.x, box.y + target.y);
+    const target = await clickPolygon(page, 'analyst', 'forecast-fill', false, 'no forecast cell is drawn on the map');
     await page.waitForSelector('#explanation:not([hidden])');
     const text = await page.textContent('#explanation');
     expect(text.includes(`Cell ${target.unit}`), `explanation is for another place: ${text.slice(0, 80)}`);
@@ -259,15 +264,7 @@ try {
       const hexInk = await inkShare(page, '#map');
       expect(hexInk.saturated > 0.01, `hexagon map looks blank (${(hexInk.saturated * 100).toFixed(2)}% in data colours)`);
       await page.screenshot({ path: join(artifacts, '04b-map-hexagons.png') });
-      const target = await page.evaluate(() => {
-        const map = window.__streetlight.maps.analyst;
-        const f = map.queryRenderedFeatures({ layers: ['counts-fill'] }).find((x) => x.geometry.type === 'Polygon');
-        const ring = f.geometry.coordinates[0].slice(0, -1);
-        const pt = map.project([ring.reduce((a, p) => a + p[0], 0) / ring.length, ring.reduce((a, p) => a + p[1], 0) / ring.length]);
-        return { x: pt.x, y: pt.y };
-      });
-      const box = await page.locator('#map canvas').boundingBox();
-      await page.mouse.click(box.x + target.x, box.y + target.y);
+      await clickPolygon(page, 'analyst', 'counts-fill', false, 'no hexagon is drawn on the map');
       await page.waitForFunction(() => /^\s*Hexagon /.test(document.querySelector('#explanation:not([hidden]) h2')?.textContent ?? ''));
       const why = await page.textContent('#explanation');
       expect(/H3 hexagon \w+ \(resolution 9\)/.test(why), `the explanation does not name the hexagon: ${why}`);
@@ -406,18 +403,7 @@ try {
     await page.screenshot({ path: join(artifacts, '06c-forecast-map-all.png') });
 
     // clicking a flagged cell gives its rank and score
-    const target = await page.evaluate(() => {
-      const map = window.__streetlight.maps.forecast;
-      const f = map.queryRenderedFeatures({ layers: ['forecast-fill'] })
-        .find((x) => x.geometry.type === 'Polygon' && x.properties.flagged);
-      if (!f) return null;
-      const ring = f.geometry.coordinates[0].slice(0, -1);
-      const pt = map.project([ring.reduce((a, p) => a + p[0], 0) / ring.length, ring.reduce((a, p) => a + p[1], 0) / ring.length]);
-      return { x: pt.x, y: pt.y, unit: f.properties.unit };
-    });
-    expect(target, 'no flagged cell is drawn on the forecast map');
-    const box = await page.locator('#forecast-map canvas').boundingBox();
-    await page.mouse.click(box.x + target.x, box.y + target.y);
+    const target = await clickPolygon(page, 'forecast', 'forecast-fill', true, 'no flagged cell is drawn on the forecast map');
     await page.waitForSelector('#forecast-cell:not([hidden])');
     const text = await page.textContent('#forecast-cell');
     expect(text.includes(`Cell ${target.unit}`), `cell panel is for another place: ${text.slice(0, 80)}`);
